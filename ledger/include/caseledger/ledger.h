@@ -1,0 +1,193 @@
+// The embedded ledger: one directory, one writer process, any number of reader processes.
+//
+//   caseledger::Status s = caseledger::Ledger::Create("/srv/ledger", {});
+//   auto ledger = caseledger::Ledger::Open("/srv/ledger", {});
+//   if (!ledger.ok()) return ledger.status();
+//   caseledger::AppendRequest request{.stream = "case-00042",
+//                                     .expected_version = caseledger::ExpectedVersion::NoStream()};
+//   request.events.push_back(opened_event);
+//   auto appended = (*ledger)->Append(request);   // durable once it returns OK
+//   auto history = (*ledger)->ReadStream("case-00042", 0, caseledger::Direction::kForward, 100);
+//
+// Guarantees:
+// - An append is all or nothing. It returns OK only after its records are fdatasync'd:
+//   acknowledged means durable. Positions are dense from 1 across the whole ledger,
+//   stream versions dense from 0, recorded-at never decreases along positions.
+// - Idempotency is checked before the expected version: a retry of an acknowledged append
+//   (same event ids, same content) returns the original positions and writes nothing.
+// - Readers never see an event beyond the last durable, published commit.
+// - After a failed write or sync the ledger stops accepting appends (kStopped, naming
+//   the cause) and goes on answering reads; reopening recovers to the last synced record.
+// - Every method is thread-safe. Subscriptions must be destroyed before their Ledger.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caseledger/event.h"
+#include "caseledger/file_system.h"
+#include "caseledger/status.h"
+#include "caseledger/tree_head.h"
+#include "caseledger/verify.h"
+
+namespace caseledger {
+inline namespace v1 {
+
+// Fixed when a ledger directory is created.
+struct CreateOptions {
+  // Size of each preallocated segment file of the log. A record never spans segments, so
+  // this also bounds the largest event. Default: 256 MiB. Tests use small segments.
+  uint64_t segment_bytes = 256ull << 20;
+};
+
+struct LedgerOptions {
+  // Open beside a running writer (possibly in another process) without blocking it: no
+  // appends, no recovery; Refresh() catches up with what the writer has committed.
+  // Default: false (open as the writer; fails with kBusy if another process is the writer).
+  bool read_only = false;
+  // The largest payload of one event, in bytes. Default: 1 MiB.
+  size_t max_payload_bytes = 1u << 20;
+  // The most events in one append request. Default: 10,000.
+  size_t max_events_per_append = 10'000;
+  // The most payload bytes in one append request, at most 32 MiB. Default: 16 MiB.
+  size_t max_append_bytes = 16u << 20;
+  // recorded-by for appends that name no principal. Default: "local:<unix user>".
+  std::string local_principal;
+  // When several writers are active, the sequencer waits at most this long for more of
+  // them to queue before it commits a group (it never waits for a single writer).
+  // Default: 200 microseconds.
+  std::chrono::microseconds group_commit_max_wait{200};
+  // The file layer under the segment log. Default: PosixFileSystem().
+  std::shared_ptr<FileSystem> file_system;
+};
+
+enum class Direction { kForward, kBackward };
+
+struct LedgerStats {
+  std::string ledger_id;          // 32 hex digits, fixed at creation
+  uint32_t format_version = 0;
+  uint64_t events = 0;            // = the last committed position
+  uint64_t streams = 0;
+  uint64_t segments = 0;          // segment files, the preallocated spare included
+  uint64_t segment_bytes = 0;     // size of each segment file
+  uint64_t log_bytes = 0;         // bytes of the log up to its end (headers and gaps included)
+  uint64_t bytes_on_disk = 0;     // everything under the directory
+  TreeHead tree;
+};
+
+// A zero-copy view of one stored event. Its string_views point into the mapped log and
+// stay valid while the Ledger that produced them is open.
+struct EventView {
+  Position position = 0;
+  std::string_view stream;
+  StreamVersion stream_version = 0;
+  std::span<const uint8_t> event_id;        // 16 bytes
+  std::string_view type;
+  uint16_t schema_version = 0;
+  Timestamp recorded_at{};
+  Timestamp occurred_at{};
+  std::string_view actor_user, actor_role, actor_agency;
+  std::string_view recorded_by;
+  std::span<const uint8_t> correlation_id;  // 16 bytes or empty
+  std::span<const uint8_t> causation_id;    // 16 bytes or empty
+  Position corrects = 0;
+  std::string_view correction_reason;
+  std::span<const uint8_t> content_digest;  // 16 bytes
+  std::string_view payload;
+  std::span<const std::byte> record;        // the envelope bytes the Merkle leaf hashes
+
+  RecordedEvent ToRecordedEvent() const;
+};
+
+class Subscription;
+
+class Ledger {
+ public:
+  // Creates an empty ledger in `dir` (created if missing; must hold no ledger yet):
+  // DIR/meta with a new ledger id and format version, DIR/log with its first segment,
+  // an empty DIR/index. Returns kAlreadyExists if `dir` already holds a ledger.
+  static Status Create(const std::string& dir, const CreateOptions& options);
+
+  // Opens the ledger in `dir`. As the writer (the default) it takes DIR/run/writer.lock,
+  // re-indexes any log tail the index has not seen and truncates a torn final record
+  // (saving its bytes under DIR/log/torn-*), then starts the sequencer.
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
+                                              const LedgerOptions& options);
+
+  // Stops the sequencer after answering what is queued, and closes. Idempotent.
+  virtual ~Ledger() = default;
+
+  // Appends `request` atomically and durably; recorded-by is `principal`, or
+  // LedgerOptions::local_principal when empty. Blocks until durable or failed.
+  // Errors: kInvalidArgument (the message names the event index and field),
+  // kWrongExpectedVersion (actual_version() set), kIdempotencyConflict, kStopped.
+  virtual Result<AppendResult> Append(const AppendRequest& request,
+                                      std::string_view principal = {}) = 0;
+
+  // The stream's current version (that of its last event), or kNoStream.
+  virtual Result<StreamVersion> GetStreamVersion(std::string_view stream) = 0;
+
+  // Up to `limit` events of `stream`, starting at version `from` and going `direction`.
+  // Backward from a version beyond the end starts at the last event. An unknown stream
+  // gives an empty result.
+  virtual Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream,
+                                                        StreamVersion from,
+                                                        Direction direction,
+                                                        size_t limit) = 0;
+
+  // Up to `limit` events in position order, starting at position `from` (>= 1).
+  virtual Result<std::vector<RecordedEvent>> ReadAll(Position from, size_t limit) = 0;
+
+  // Calls `visit` for each committed event with position in [from, to] in order, without
+  // copying, until it returns false. `to` = 0 means up to the last committed position.
+  virtual Status ScanAll(Position from, Position to,
+                         const std::function<bool(const EventView&)>& visit) = 0;
+
+  // Follows the log from position `from`: first what is committed, then each new commit,
+  // every event exactly once and in order. Never blocks the writer.
+  virtual Result<std::unique_ptr<Subscription>> Subscribe(Position from) = 0;
+
+  // The last committed (durable and published) position; 0 for an empty ledger.
+  virtual Position CommittedPosition() const = 0;
+
+  // The Merkle tree head over all committed events.
+  virtual TreeHead GetTreeHead() const = 0;
+
+  virtual Result<LedgerStats> GetStats() = 0;
+
+  // For read-only ledgers: catch up with what the writer has committed since. A no-op
+  // for the writer.
+  virtual Status Refresh() = 0;
+
+  // Why appends stopped, or OK while the ledger accepts them.
+  virtual Status Health() const = 0;
+
+  // Recomputes everything from the log: frames, checksums, envelopes, dense positions
+  // and versions, the Merkle tree, and every index entry, for the events committed when
+  // it starts. Problems found are in the report; an error Status means it could not run.
+  virtual Result<VerifyReport> Verify(const VerifyOptions& options) = 0;
+
+  // Deletes DIR/index and rebuilds it from DIR/log alone; DIR/meta is kept. Takes the
+  // writer lock, so it fails with kBusy while a writer has the ledger open.
+  static Status Reindex(const std::string& dir, const LedgerOptions& options);
+};
+
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Waits up to `timeout` for events after the last one returned, and returns up to
+  // `max_events` of them in position order. Empty when the timeout passed first;
+  // kCancelled once the ledger is closing.
+  virtual Result<std::vector<RecordedEvent>> Next(size_t max_events,
+                                                  std::chrono::milliseconds timeout) = 0;
+  // The position of the last event returned (from - 1 before the first).
+  virtual Position last_position() const = 0;
+};
+
+}  // namespace v1
+}  // namespace caseledger

@@ -1,0 +1,260 @@
+#include "ledger_impl.h"
+
+#include <pwd.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "envelope/envelope_codec.h"
+#include "log/log_reader.h"
+#include "merkle/hashing.h"
+
+namespace caseledger {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string LocalPrincipal() {
+  struct passwd* pw = ::getpwuid(::geteuid());
+  return std::string("local:") + (pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid()));
+}
+
+uint64_t BytesOnDisk(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+std::string Hex(const uint8_t* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(digits[p[i] >> 4]);
+    out.push_back(digits[p[i] & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+inline namespace v1 {
+
+std::string HashToHex(const Hash256& hash) { return Hex(hash.data(), hash.size()); }
+
+Status Ledger::Create(const std::string& dir, const CreateOptions& options) {
+  if (options.segment_bytes < (1u << 16) || options.segment_bytes > (uint64_t{1} << 32) ||
+      options.segment_bytes % 4096 != 0)
+    return Status::InvalidArgument("segment size " + std::to_string(options.segment_bytes) +
+                                   " must be a multiple of 4096 between 64 KiB and 4 GiB");
+  std::error_code ec;
+  if (fs::exists(dir + "/meta/ledger", ec))
+    return Status::AlreadyExists(dir + " already holds a ledger");
+  for (const char* sub : {"/log", "/meta", "/run"}) {
+    fs::create_directories(dir + sub, ec);
+    if (ec) return Status::IOError("cannot create " + dir + sub + ": " + ec.message());
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(auto meta, store::CreateLedgerMeta(dir + "/meta", options.segment_bytes));
+  log::SegmentLog::Options log_options{dir + "/log", meta.ledger_id, meta.segment_bytes,
+                                       PosixFileSystem(), true};
+  CASELEDGER_RETURN_IF_ERROR(log::SegmentLog::CreateSegment(log_options, 0));
+  CASELEDGER_ASSIGN_OR_RETURN(auto index, index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
+  return index->Flush();
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, const LedgerOptions& options) {
+  return LedgerImpl::Open(dir, options);
+}
+
+Status Ledger::Reindex(const std::string& dir, const LedgerOptions& options) {
+  if (options.read_only) return Status::InvalidArgument("reindex needs a writable ledger");
+  CASELEDGER_RETURN_IF_ERROR(store::ReadLedgerMeta(dir + "/meta").status());
+  {
+    // Hold the writer lock while the index is deleted, so no writer races us.
+    CASELEDGER_ASSIGN_OR_RETURN(auto lock, store::DirLock::Acquire(dir + "/run"));
+    std::error_code ec;
+    fs::remove_all(dir + "/index", ec);
+    if (ec) return Status::IOError("cannot remove " + dir + "/index: " + ec.message());
+  }
+  // Opening rebuilds the whole index from position 1 (recovery of an empty index).
+  CASELEDGER_ASSIGN_OR_RETURN(auto ledger, LedgerImpl::Open(dir, options));
+  return Status::Ok();
+}
+
+}  // namespace v1
+
+Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerOptions options) {
+  if (!options.file_system) options.file_system = PosixFileSystem();
+  if (options.local_principal.empty()) options.local_principal = LocalPrincipal();
+  std::unique_ptr<LedgerImpl> ledger(new LedgerImpl(dir, options));
+  CASELEDGER_ASSIGN_OR_RETURN(ledger->meta_, store::ReadLedgerMeta(dir + "/meta"));
+  const bool writer = !options.read_only;
+  if (writer) {
+    CASELEDGER_ASSIGN_OR_RETURN(ledger->lock_, store::DirLock::Acquire(dir + "/run"));
+  }
+
+  log::SegmentLog::Options log_options{dir + "/log", ledger->meta_.ledger_id,
+                                       ledger->meta_.segment_bytes, options.file_system, writer};
+  CASELEDGER_ASSIGN_OR_RETURN(ledger->log_, log::SegmentLog::Open(log_options));
+
+  if (writer) {
+    CASELEDGER_ASSIGN_OR_RETURN(
+        ledger->index_, index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
+  } else {
+    if (!fs::exists(dir + "/index/CURRENT"))
+      return Status::NotFound(dir + "/index is missing; open the ledger for writing once (e.g. "
+                                    "`caseledger reindex`) to rebuild it");
+    std::string scratch = (fs::temp_directory_path() / "caseledger-reader-XXXXXX").string();
+    if (::mkdtemp(scratch.data()) == nullptr)
+      return Status::IOError("cannot create a scratch directory for a read-only index");
+    ledger->secondary_dir_ = scratch;
+    CASELEDGER_ASSIGN_OR_RETURN(
+        ledger->index_,
+        index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kSecondary, scratch));
+  }
+  CASELEDGER_ASSIGN_OR_RETURN(index::IndexState state, ledger->index_->ReadState());
+  if (writer) {
+    CASELEDGER_ASSIGN_OR_RETURN(state, ledger->RecoverTail(std::move(state)));
+    CASELEDGER_RETURN_IF_ERROR(ledger->log_->StartWriting(state.log_end));
+    ledger->commits_.Publish(state.frontier.Head());
+    ledger->sequencer_ = std::make_unique<Sequencer>(*ledger->log_, *ledger->index_, ledger->meta_,
+                                                     ledger->options_, ledger->commits_, std::move(state));
+  } else {
+    ledger->commits_.Publish(state.frontier.Head());
+  }
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+LedgerImpl::~LedgerImpl() {
+  commits_.Close();
+  sequencer_.reset();  // answers what is queued
+  if (index_ && !options_.read_only) {
+    Status s = index_->Flush();  // a clean close leaves nothing for recovery to redo
+    (void)s;
+  }
+  index_.reset();
+  log_.reset();
+  if (!secondary_dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(secondary_dir_, ec);
+  }
+}
+
+Result<AppendResult> LedgerImpl::Append(const AppendRequest& request, std::string_view principal) {
+  if (!sequencer_) return Status::InvalidArgument("the ledger was opened read-only");
+  return sequencer_->Append(request, principal);
+}
+
+Status LedgerImpl::Health() const {
+  if (!sequencer_) return Status::Ok();
+  return sequencer_->Health();
+}
+
+Result<StreamVersion> LedgerImpl::GetStreamVersion(std::string_view stream) {
+  CASELEDGER_RETURN_IF_ERROR(ValidateStreamId(stream));
+  // The newest committed entry: the index may already hold a commit not yet published.
+  const Position committed = commits_.committed();
+  constexpr size_t kPage = 64;
+  StreamVersion from = std::numeric_limits<StreamVersion>::max();
+  while (true) {
+    CASELEDGER_ASSIGN_OR_RETURN(auto entries,
+                                index_->ScanStream(stream, from, Direction::kBackward, kPage));
+    for (const auto& e : entries)
+      if (e.position <= committed) return e.version;
+    if (entries.size() < kPage) return kNoStream;
+    from = entries.back().version - 1;
+  }
+}
+
+Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view stream, StreamVersion from,
+                                                          Direction direction, size_t limit) {
+  CASELEDGER_RETURN_IF_ERROR(ValidateStreamId(stream));
+  if (from < 0) return Status::InvalidArgument("stream version " + std::to_string(from) + " is negative");
+  const Position committed = commits_.committed();
+  CASELEDGER_ASSIGN_OR_RETURN(auto entries, index_->ScanStream(stream, from, direction, limit));
+  std::vector<RecordedEvent> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) {
+    if (e.position > committed) continue;  // indexed, not yet published
+    auto view = log::ReadRecordAt(*log_, e.location, e.position);
+    if (!view.ok()) return view.status();
+    if (view->stream != stream || view->stream_version != e.version)
+      return Status::Corruption("index entry " + std::string(stream) + "@" + std::to_string(e.version) +
+                                " points to position " + std::to_string(e.position) +
+                                ", which holds another event");
+    out.push_back(view->ToRecordedEvent());
+  }
+  return out;
+}
+
+Result<log::LogCursor> LedgerImpl::CursorAt(Position position) {
+  CASELEDGER_ASSIGN_OR_RETURN(auto floor, index_->FloorPosition(position));
+  if (!floor) return Status::Corruption("index: no position entry at or before " + std::to_string(position));
+  log::LogCursor cursor(*log_, floor->second, floor->first);
+  EventView skipped;
+  while (cursor.next_position() < position) {
+    CASELEDGER_ASSIGN_OR_RETURN(bool more, cursor.Next(position - 1, skipped));
+    if (!more) break;
+  }
+  return cursor;
+}
+
+Status LedgerImpl::ScanAll(Position from, Position to, const std::function<bool(const EventView&)>& visit) {
+  if (from == 0) return Status::InvalidArgument("positions start at 1");
+  const Position committed = commits_.committed();
+  const Position last = to == 0 ? committed : std::min(to, committed);
+  if (from > last) return Status::Ok();
+  CASELEDGER_ASSIGN_OR_RETURN(auto cursor, CursorAt(from));
+  EventView view;
+  while (true) {
+    CASELEDGER_ASSIGN_OR_RETURN(bool more, cursor.Next(last, view));
+    if (!more || !visit(view)) return Status::Ok();
+  }
+}
+
+Result<std::vector<RecordedEvent>> LedgerImpl::ReadAll(Position from, size_t limit) {
+  std::vector<RecordedEvent> out;
+  if (limit == 0) return out;
+  Position to = from + limit - 1;
+  if (to < from) to = 0;  // overflow: no upper bound
+  CASELEDGER_RETURN_IF_ERROR(ScanAll(from, to, [&](const EventView& v) {
+    out.push_back(v.ToRecordedEvent());
+    return true;
+  }));
+  return out;
+}
+
+Status LedgerImpl::Refresh() {
+  if (!options_.read_only) return Status::Ok();
+  std::lock_guard lock(refresh_mutex_);
+  CASELEDGER_RETURN_IF_ERROR(index_->CatchUp());
+  CASELEDGER_ASSIGN_OR_RETURN(auto state, index_->ReadState());
+  if (state.indexed_position > commits_.committed()) commits_.Publish(state.frontier.Head());
+  return Status::Ok();
+}
+
+Result<LedgerStats> LedgerImpl::GetStats() {
+  LedgerStats s;
+  s.ledger_id = Hex(meta_.ledger_id.data(), meta_.ledger_id.size());
+  s.format_version = meta_.format_version;
+  s.tree = commits_.tree_head();
+  s.events = s.tree.size;
+  CASELEDGER_ASSIGN_OR_RETURN(auto state, index_->ReadState());
+  s.streams = state.stream_count;
+  s.segments = log_->SegmentFileCount();
+  s.segment_bytes = meta_.segment_bytes;
+  s.log_bytes = uint64_t{state.log_end.segment} * meta_.segment_bytes + state.log_end.offset;
+  s.bytes_on_disk = BytesOnDisk(dir_);
+  return s;
+}
+
+}  // namespace caseledger

@@ -1,0 +1,68 @@
+// LedgerImpl: the embedded Ledger. It owns the directory's parts and wires them:
+//   DIR/meta  -> store::LedgerMeta      DIR/log   -> log::SegmentLog
+//   DIR/index -> index::LedgerIndex     DIR/run   -> store::DirLock (writer only)
+// and runs the Sequencer (writer only). Reads go straight to the index and the mapped
+// log, bounded by CommitState::committed().
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "append/commit_state.h"
+#include "append/sequencer.h"
+#include "caseledger/ledger.h"
+#include "index/ledger_index.h"
+#include "log/log_reader.h"
+#include "log/segment_log.h"
+#include "store/dir_lock.h"
+#include "store/ledger_meta.h"
+
+namespace caseledger {
+
+class LedgerImpl final : public Ledger {
+ public:
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir, LedgerOptions options);
+  ~LedgerImpl() override;
+
+  Result<AppendResult> Append(const AppendRequest& request, std::string_view principal) override;
+  Result<StreamVersion> GetStreamVersion(std::string_view stream) override;
+  Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, StreamVersion from,
+                                                Direction direction, size_t limit) override;
+  Result<std::vector<RecordedEvent>> ReadAll(Position from, size_t limit) override;
+  Status ScanAll(Position from, Position to,
+                 const std::function<bool(const EventView&)>& visit) override;
+  Result<std::unique_ptr<Subscription>> Subscribe(Position from) override;
+  Position CommittedPosition() const override { return commits_.committed(); }
+  TreeHead GetTreeHead() const override { return commits_.tree_head(); }
+  Result<LedgerStats> GetStats() override;
+  Status Refresh() override;
+  Status Health() const override;
+  Result<VerifyReport> Verify(const VerifyOptions& options) override;
+
+  // For SubscriptionImpl.
+  CommitState& commits() { return commits_; }
+  const log::SegmentLog& segment_log() const { return *log_; }
+  bool read_only() const { return options_.read_only; }
+  // A cursor positioned at `position` (1 <= position <= committed()).
+  Result<log::LogCursor> CursorAt(Position position);
+
+ private:
+  LedgerImpl(std::string dir, LedgerOptions options) : dir_(std::move(dir)), options_(std::move(options)) {}
+  // Indexes the log's tail beyond `state` and cuts a torn final write (recovery.cpp).
+  Result<index::IndexState> RecoverTail(index::IndexState state);
+  Status CutTornTail(log::Location at, Position position);
+
+  const std::string dir_;
+  const LedgerOptions options_;
+  store::LedgerMeta meta_;
+  std::unique_ptr<store::DirLock> lock_;
+  std::string secondary_dir_;  // read-only: RocksDB's scratch directory, removed on close
+  std::unique_ptr<log::SegmentLog> log_;
+  std::unique_ptr<index::LedgerIndex> index_;
+  CommitState commits_;
+  std::unique_ptr<Sequencer> sequencer_;
+  std::mutex refresh_mutex_;
+};
+
+}  // namespace caseledger

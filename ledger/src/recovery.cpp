@@ -1,0 +1,154 @@
+// Recovery, run by the writer on open: the index may lag the log (it is written without
+// sync) and the log may end in a torn write (a crash before fdatasync returned). Both are
+// repaired here; nothing that was acknowledged is lost, because every acknowledged record
+// was synced before its caller heard back.
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "envelope/envelope_codec.h"
+#include "index/index_writer.h"
+#include "ledger_impl.h"
+#include "log/frame.h"
+#include "merkle/hashing.h"
+
+namespace caseledger {
+
+namespace {
+
+constexpr size_t kRecoveryBatchRecords = 50'000;
+
+std::string Where(Position position, log::Location at) {
+  return "position " + std::to_string(position) + " (segment " + std::to_string(at.segment) +
+         ", offset " + std::to_string(at.offset) + ")";
+}
+
+}  // namespace
+
+Result<index::IndexState> LedgerImpl::RecoverTail(index::IndexState state) {
+  // The index must not be ahead of the log: the record before log_end must be the last
+  // indexed one.
+  if (state.indexed_position > 0) {
+    CASELEDGER_ASSIGN_OR_RETURN(auto cursor, CursorAt(state.indexed_position));
+    EventView last;
+    auto read = cursor.Next(state.indexed_position, last);
+    if (!read.ok() || cursor.location() != state.log_end)
+      return Status::Corruption(
+          "the index covers " + std::to_string(state.indexed_position) +
+          " events but the log does not end where the index says" +
+          (read.ok() ? std::string() : " (" + read.status().message() + ")") +
+          "; run `caseledger verify` and then `caseledger reindex`");
+  }
+
+  index::IndexWriter writer(*index_, state);
+  log::Location at = state.log_end;
+  std::shared_ptr<const log::MappedSegment> seg;
+  uint64_t recovered = 0;
+  bool cut = false;
+  while (true) {
+    const Position expected = writer.next_position();
+    CASELEDGER_ASSIGN_OR_RETURN(seg, log_->Segment(at.segment));
+    auto parse = log::ParseFrame(seg->data() + at.offset, seg->size() - at.offset);
+    if (parse.outcome == log::FrameParse::Outcome::kEnd) {
+      // The writer may have continued in the next segment with this very position.
+      auto next = log_->Segment(at.segment + 1);
+      if (!next.ok()) break;
+      auto first = log::ParseFrame((*next)->data() + log::kSegmentHeaderBytes,
+                                   (*next)->size() - log::kSegmentHeaderBytes);
+      if (first.outcome != log::FrameParse::Outcome::kRecord) break;
+      auto view = envelope::DecodeRecord(first.record);
+      if (!view.ok() || view->position != expected) break;
+      at = log::Location{at.segment + 1, static_cast<uint32_t>(log::kSegmentHeaderBytes)};
+      continue;
+    }
+    if (parse.outcome != log::FrameParse::Outcome::kRecord) {
+      cut = true;  // a frame torn by a crash mid-write
+      break;
+    }
+    auto view = envelope::DecodeRecord(parse.record);
+    if (!view.ok() || view->position != expected) {
+      // A whole frame that is not the next record: left over from a write that was never
+      // acknowledged (positions are only reused after such a cut).
+      cut = true;
+      break;
+    }
+    CASELEDGER_ASSIGN_OR_RETURN(StreamVersion current, writer.CurrentVersion(view->stream));
+    if (view->stream_version != current + 1 || view->recorded_at < writer.state().last_recorded_at)
+      return Status::Corruption(Where(expected, at) + ": stream " + std::string(view->stream) +
+                                " version " + std::to_string(view->stream_version) +
+                                " does not follow the stream's version " + std::to_string(current) +
+                                " or its recorded-at goes back in time; run `caseledger verify`");
+    envelope::ContentDigest digest;
+    std::memcpy(digest.data(), view->content_digest.data(), digest.size());
+    writer.AddRecord(view->stream, view->stream_version, at, view->event_id, digest,
+                     merkle::LeafHash(view->record), view->recorded_at);
+    at.offset += static_cast<uint32_t>(parse.framed_size);
+    ++recovered;
+    if (writer.pending_records() >= kRecoveryBatchRecords) {
+      CASELEDGER_RETURN_IF_ERROR(writer.Commit(at));
+    }
+  }
+  CASELEDGER_RETURN_IF_ERROR(CutTornTail(at, writer.next_position()));
+  if (recovered > 0 || writer.state().indexed_position != state.indexed_position || cut)
+    CASELEDGER_RETURN_IF_ERROR(writer.Commit(at));
+  if (recovered > 0)
+    spdlog::info("ledger {}: indexed {} events from the log's tail (positions up to {})", dir_,
+                 recovered, writer.state().indexed_position);
+  return writer.state();
+}
+
+Status LedgerImpl::CutTornTail(log::Location at, Position position) {
+  // Find every non-zero byte the last (unsynced) write may have left beyond `at`.
+  struct Range {
+    uint32_t segment;
+    uint64_t begin, end;
+  };
+  std::vector<Range> ranges;
+  uint64_t budget = log::kMaxUnsyncedBytes;
+  for (log::Location from = at; budget > 0; from = {from.segment + 1, uint32_t(log::kSegmentHeaderBytes)}) {
+    auto seg = log_->Segment(from.segment);
+    if (!seg.ok()) break;
+    const std::byte* data = (*seg)->data();
+    const uint64_t limit = std::min<uint64_t>((*seg)->size(), from.offset + budget);
+    uint64_t first = limit, last = from.offset;
+    for (uint64_t off = from.offset; off < limit; off += 8) {
+      uint64_t word;
+      std::memcpy(&word, data + off, 8);
+      if (word != 0) {
+        if (first == limit) first = off;
+        last = off + 8;
+      }
+    }
+    (*seg)->ReleasePages(from.offset, limit - from.offset);
+    if (first < limit) ranges.push_back({from.segment, first, last});
+    budget -= limit - from.offset;
+  }
+  if (ranges.empty()) return Status::Ok();
+
+  // Keep the bytes as evidence before clearing them: they were never acknowledged, but an
+  // operator may want to see what a crash interrupted.
+  const std::string evidence = log_->log_dir() + "/torn-" + std::to_string(position) + "-" +
+                               std::to_string(ToMicros(Now())) + ".bin";
+  {
+    std::ofstream out(evidence, std::ios::binary);
+    for (const Range& r : ranges) {
+      CASELEDGER_ASSIGN_OR_RETURN(auto seg, log_->Segment(r.segment));
+      out << "segment " << r.segment << " offset " << r.begin << " length " << (r.end - r.begin) << "\n";
+      out.write(reinterpret_cast<const char*>(seg->data() + r.begin), std::streamsize(r.end - r.begin));
+      out << "\n";
+    }
+    out.flush();
+    if (!out) return Status::IOError("cannot write " + evidence);
+  }
+  uint64_t total = 0;
+  for (const Range& r : ranges) {
+    CASELEDGER_RETURN_IF_ERROR(log_->ZeroAndSync(r.segment, r.begin, r.end - r.begin));
+    total += r.end - r.begin;
+  }
+  spdlog::warn("ledger {}: cut an unfinished write at {}: {} bytes that were never acknowledged, saved to {}",
+               dir_, Where(position, at), total, evidence);
+  return Status::Ok();
+}
+
+}  // namespace caseledger

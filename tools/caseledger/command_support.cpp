@@ -1,0 +1,65 @@
+#include "command_support.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace caseledger::cli {
+
+void Fail(const std::string& command, const Status& status) {
+  std::cerr << "caseledger " << command << ": " << status.ToString() << "\n";
+  throw CLI::RuntimeError(kExitFailure);
+}
+
+std::unique_ptr<Ledger> OpenForWriting(const std::string& command, const std::string& dir) {
+  auto ledger = Ledger::Open(dir, LedgerOptions{});
+  if (!ledger.ok()) Fail(command, ledger.status());
+  return std::move(ledger).value();
+}
+
+std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::string& dir) {
+  auto ledger = Ledger::Open(dir, LedgerOptions{});
+  if (!ledger.ok() && ledger.status().code() == StatusCode::kBusy) {
+    LedgerOptions options;
+    options.read_only = true;
+    ledger = Ledger::Open(dir, options);
+  }
+  if (!ledger.ok()) Fail(command, ledger.status());
+  return std::move(ledger).value();
+}
+
+void AddDirArgument(CLI::App& command, std::string& dir) {
+  command.add_option("DIR", dir, "The ledger directory")->required()->type_name("DIR");
+}
+
+Progress::Progress(std::string label) : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)) {}
+
+void Progress::Update(uint64_t done, uint64_t total) {
+  if (!tty_) return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (now - last_ms_ < 100 && done != total) return;
+  last_ms_ = now;
+  const unsigned pct = total ? static_cast<unsigned>(done * 100 / total) : 100;
+  std::fprintf(stderr, "\r%s: %s / %s (%u%%)", label_.c_str(), WithThousands(done).c_str(),
+               WithThousands(total).c_str(), pct);
+  std::fflush(stderr);
+}
+
+void Progress::Finish() {
+  if (tty_) std::fprintf(stderr, "\r\033[K");
+}
+
+std::string WithThousands(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace caseledger::cli

@@ -1,0 +1,45 @@
+// What every `caseledger` subcommand shares: opening a ledger, reporting a failed Status
+// and terminal progress.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "caseledger/ledger.h"
+
+namespace caseledger::cli {
+
+// Exit codes: 0 success; 1 the operation failed or found problems; 2 bad usage.
+inline constexpr int kExitFailure = 1;
+
+// Prints "caseledger <command>: <status>" to stderr and ends the command with exit code 1
+// (throws CLI::RuntimeError, which main turns into the exit code).
+[[noreturn]] void Fail(const std::string& command, const Status& status);
+
+// Opens DIR as the writer (recovering it if needed), or fails with the reason.
+std::unique_ptr<Ledger> OpenForWriting(const std::string& command, const std::string& dir);
+// Opens DIR as the writer if no other process is; beside a running writer, read-only.
+std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::string& dir);
+
+// Adds the DIR positional argument every ledger command takes.
+void AddDirArgument(CLI::App& command, std::string& dir);
+
+// Progress on stderr when it is a terminal: "label: 12,345 / 100,000 (12%)".
+class Progress {
+ public:
+  explicit Progress(std::string label);
+  void Update(uint64_t done, uint64_t total);
+  void Finish();  // clears the line
+
+ private:
+  std::string label_;
+  bool tty_;
+  int64_t last_ms_ = 0;
+};
+
+std::string WithThousands(uint64_t n);  // 1234567 -> "1,234,567"
+
+}  // namespace caseledger::cli

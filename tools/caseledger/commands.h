@@ -1,0 +1,15 @@
+// The subcommands of `caseledger`, one file each; main.cpp registers them in this order.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace caseledger::cli {
+
+void AddInitCommand(CLI::App& app);
+void AddAppendCommand(CLI::App& app);
+void AddReadCommand(CLI::App& app);
+void AddVerifyCommand(CLI::App& app);
+void AddReindexCommand(CLI::App& app);
+void AddStatsCommand(CLI::App& app);
+
+}  // namespace caseledger::cli

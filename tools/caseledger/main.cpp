@@ -1,0 +1,29 @@
+// caseledger: the command-line tool of CaseLedger. Every subcommand has --help.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "CaseLedger: an append-only, tamper-evident ledger of child-protection case events.\n"
+      "Run `caseledger COMMAND --help` for the options of a command."};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print the help of every command");
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "Diagnostics on stderr: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->default_str("warn");
+  app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });
+
+  caseledger::cli::AddInitCommand(app);
+  caseledger::cli::AddAppendCommand(app);
+  caseledger::cli::AddReadCommand(app);
+  caseledger::cli::AddVerifyCommand(app);
+  caseledger::cli::AddReindexCommand(app);
+  caseledger::cli::AddStatsCommand(app);
+
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

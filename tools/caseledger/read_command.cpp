@@ -1,0 +1,84 @@
+// caseledger read DIR STREAM | --all: print events.
+#include <iostream>
+#include <limits>
+
+#include "caseledger/json.h"
+#include "command_support.h"
+#include "commands.h"
+#include "output.h"
+
+namespace caseledger::cli {
+namespace {
+
+Table EventTable(const std::vector<RecordedEvent>& events) {
+  Table t{{{"position", true},
+           {"stream", false},
+           {"version", true},
+           {"type", false},
+           {"recorded_at", false},
+           {"occurred_at", false},
+           {"actor", false},
+           {"recorded_by", false},
+           {"event_id", false},
+           {"corrects", true},
+           {"reason", false},
+           {"data", false}},
+          {}};
+  for (const RecordedEvent& r : events) {
+    const ProposedEvent& e = r.event;
+    t.rows.push_back({std::to_string(r.position), r.stream, std::to_string(r.stream_version), e.type,
+                      FormatTimestamp(r.recorded_at),
+                      ToMicros(e.occurred_at) ? FormatTimestamp(e.occurred_at) : "",
+                      e.actor == Actor{} ? "" : ActorToJson(e.actor), r.recorded_by, e.id.ToHex(),
+                      e.corrects ? std::to_string(e.corrects) : "", e.correction_reason, e.payload});
+  }
+  return t;
+}
+
+}  // namespace
+
+void AddReadCommand(CLI::App& app) {
+  struct Args {
+    std::string dir, stream;
+    bool all = false, backward = false;
+    int64_t from_version = -1;
+    uint64_t from_position = 1;
+    size_t limit = 1000;
+    OutputFormat format = OutputFormat::kTable;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "read", "Print a stream's events in version order, or all events in position order (--all)");
+  AddDirArgument(*cmd, args->dir);
+  auto* stream = cmd->add_option("STREAM", args->stream, "The stream to read, e.g. case-00042");
+  auto* all = cmd->add_flag("--all", args->all, "Read every stream, in position order");
+  stream->excludes(all);
+  cmd->add_option("--from", args->from_version,
+                  "Stream version to start at (default: 0, or the last with --backward)");
+  cmd->add_flag("--backward", args->backward, "Newest first (stream reads only)");
+  cmd->add_option("--from-position", args->from_position, "Position to start at (with --all)")
+      ->default_str("1")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--limit", args->limit, "At most this many events")->default_str("1000");
+  AddFormatOption(*cmd, args->format);
+  cmd->callback([args] {
+    const std::string name = "read";
+    if (args->stream.empty() && !args->all)
+      Fail(name, Status::InvalidArgument("name a STREAM, or give --all"));
+    auto ledger = OpenForReading(name, args->dir);
+    Result<std::vector<RecordedEvent>> events = std::vector<RecordedEvent>();
+    if (args->all) {
+      events = ledger->ReadAll(args->from_position, args->limit);
+    } else {
+      StreamVersion from = args->from_version;
+      if (from < 0) from = args->backward ? std::numeric_limits<StreamVersion>::max() : 0;
+      events = ledger->ReadStream(args->stream, from,
+                                  args->backward ? Direction::kBackward : Direction::kForward,
+                                  args->limit);
+    }
+    if (!events.ok()) Fail(name, events.status());
+    PrintTable(EventTable(*events), args->format, std::cout);
+  });
+}
+
+}  // namespace caseledger::cli
