@@ -150,8 +150,14 @@ LedgerImpl::~LedgerImpl() {
 }
 
 Result<AppendResult> LedgerImpl::Append(const AppendRequest& request, std::string_view principal) {
+  CASELEDGER_ASSIGN_OR_RETURN(auto results, AppendBatch(std::span(&request, 1), principal));
+  return results.front();
+}
+
+Result<std::vector<AppendResult>> LedgerImpl::AppendBatch(std::span<const AppendRequest> requests,
+                                                          std::string_view principal) {
   if (!sequencer_) return Status::InvalidArgument("the ledger was opened read-only");
-  return sequencer_->Append(request, principal);
+  return sequencer_->Append(requests, principal);
 }
 
 Status LedgerImpl::Health() const {

@@ -26,6 +26,8 @@ class LedgerImpl final : public Ledger {
   ~LedgerImpl() override;
 
   Result<AppendResult> Append(const AppendRequest& request, std::string_view principal) override;
+  Result<std::vector<AppendResult>> AppendBatch(std::span<const AppendRequest> requests,
+                                                std::string_view principal) override;
   Result<StreamVersion> GetStreamVersion(std::string_view stream) override;
   Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, StreamVersion from,
                                                 Direction direction, size_t limit) override;

@@ -144,5 +144,49 @@ TEST(Append, RecordedAtNeverDecreasesAndRecordedByIsTheLedgersPrincipal) {
   EXPECT_EQ(all->back().event.actor.user, "w-17");  // the actor stays as the source states it
 }
 
+TEST(AppendBatch, RequestsOnSeveralStreamsAreWrittenTogetherInOrder) {
+  TempDir dir;
+  auto ledger = CreateAndOpen(dir.path());
+  ASSERT_TRUE(ledger);
+  std::vector<AppendRequest> batch = {
+      Request("case-1", ExpectedVersion::NoStream(), {Event("CaseOpened")}),
+      Request("case-2", ExpectedVersion::NoStream(), {Event("CaseOpened"), Event("NoteAdded")}),
+      // The same stream again: its expected version counts the first request.
+      Request("case-1", ExpectedVersion::Exact(0), {Event("RiskAssessed")}),
+  };
+  auto r = ledger->AppendBatch(batch);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[0].first_position, 1u);
+  EXPECT_EQ((*r)[1].first_position, 2u);
+  EXPECT_EQ((*r)[1].last_position, 3u);
+  EXPECT_EQ((*r)[2].first_position, 4u);
+  EXPECT_EQ((*r)[2].first_version, 1);
+  EXPECT_EQ(*ledger->GetStreamVersion("case-1"), 1);
+  auto retry = ledger->AppendBatch(batch);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE((*retry)[2].deduplicated);
+  EXPECT_EQ((*retry)[2].first_position, 4u);
+  EXPECT_EQ(ledger->CommittedPosition(), 4u);
+}
+
+TEST(AppendBatch, OneConflictingRequestLeavesNothingBehind) {
+  TempDir dir;
+  auto ledger = CreateAndOpen(dir.path());
+  ASSERT_TRUE(ledger);
+  ASSERT_TRUE(ledger->Append(Request("case-9", ExpectedVersion::Any(), {Event("CaseOpened")})).ok());
+  std::vector<AppendRequest> batch;
+  for (int i = 0; i < 5; ++i)
+    batch.push_back(Request("case-" + std::to_string(i), ExpectedVersion::NoStream(), {Event("CaseOpened")}));
+  batch.push_back(Request("case-9", ExpectedVersion::NoStream(), {Event("CaseOpened")}));  // exists
+  auto r = ledger->AppendBatch(batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kWrongExpectedVersion);
+  EXPECT_NE(r.status().message().find("request 5"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().actual_version(), 0);
+  EXPECT_EQ(ledger->CommittedPosition(), 1u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(*ledger->GetStreamVersion("case-" + std::to_string(i)), kNoStream);
+}
+
 }  // namespace
 }  // namespace caseledger

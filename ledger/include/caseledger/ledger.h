@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,6 +129,14 @@ class Ledger {
   // kWrongExpectedVersion (actual_version() set), kIdempotencyConflict, kStopped.
   virtual Result<AppendResult> Append(const AppendRequest& request,
                                       std::string_view principal = {}) = 0;
+
+  // Appends several requests, possibly to different streams, as one atomic unit: all of
+  // them or none. They are decided in order, so a later request on the same stream sees
+  // the earlier ones (its expected version counts them). Limits (events, payload bytes)
+  // apply to the whole batch. A retry of an acknowledged batch returns the original
+  // results. Errors name the request and event index.
+  virtual Result<std::vector<AppendResult>> AppendBatch(std::span<const AppendRequest> requests,
+                                                        std::string_view principal = {}) = 0;
 
   // The stream's current version (that of its last event), or kNoStream.
   virtual Result<StreamVersion> GetStreamVersion(std::string_view stream) = 0;

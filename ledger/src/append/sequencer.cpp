@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "envelope/envelope_codec.h"
@@ -12,43 +13,56 @@ namespace caseledger {
 namespace {
 
 // A group stops growing at this many events or payload bytes, so that one burst cannot
-// hold every caller behind a single enormous write. With a request's own limit
+// hold every caller behind a single enormous write. With a batch's own limit
 // (max_append_bytes <= 32 MiB) this keeps a group's frames under log::kMaxUnsyncedBytes,
 // which recovery relies on.
 constexpr size_t kMaxGroupEvents = 20'000;
 constexpr size_t kMaxGroupPayloadBytes = 16u << 20;
+constexpr size_t kMaxAppendBytesCap = 32u << 20;
 
-size_t PayloadBytes(const AppendRequest& request) {
-  size_t n = 0;
-  for (const ProposedEvent& e : request.events) n += e.payload.size();
-  return n;
+// "request 3, " for batches of several requests, "" for a single request.
+std::string RequestPrefix(size_t r, size_t count) {
+  return count > 1 ? "request " + std::to_string(r) + ", " : std::string();
 }
 
-Status ValidateRequest(const AppendRequest& request, const LedgerOptions& options) {
-  CASELEDGER_RETURN_IF_ERROR(ValidateStreamId(request.stream));
-  if (request.events.empty()) return Status::InvalidArgument("append request has no events");
-  if (request.events.size() > options.max_events_per_append)
-    return Status::InvalidArgument("append request has " + std::to_string(request.events.size()) +
-                                   " events; at most " +
-                                   std::to_string(options.max_events_per_append) + " are allowed");
-  if (size_t bytes = PayloadBytes(request); bytes > std::min<size_t>(options.max_append_bytes, 32u << 20))
-    return Status::InvalidArgument("append request carries " + std::to_string(bytes) +
-                                   " payload bytes; at most " +
-                                   std::to_string(options.max_append_bytes) + " are allowed");
+// Checks everything that needs no ledger state. Fills the batch's totals.
+Status ValidateBatch(std::span<const AppendRequest> requests, const LedgerOptions& options,
+                     size_t& events, size_t& payload_bytes) {
+  if (requests.empty()) return Status::InvalidArgument("append batch has no requests");
+  events = 0;
+  payload_bytes = 0;
   std::unordered_set<std::string_view> ids;
-  for (size_t i = 0; i < request.events.size(); ++i) {
-    const ProposedEvent& e = request.events[i];
-    auto where = [&] { return "event " + std::to_string(i) + " (id " + e.id.ToHex() + ")"; };
-    Status s = ValidateProposedEvent(e);
-    if (!s.ok()) return s.WithContext(where());
-    if (e.payload.size() > options.max_payload_bytes)
-      return Status::InvalidArgument(where() + ": payload of " + std::to_string(e.payload.size()) +
-                                     " bytes exceeds the limit of " +
-                                     std::to_string(options.max_payload_bytes));
-    std::string_view key(reinterpret_cast<const char*>(e.id.bytes.data()), 16);
-    if (!ids.insert(key).second)
-      return Status::InvalidArgument(where() + ": the same event id appears twice in one request");
+  for (size_t r = 0; r < requests.size(); ++r) {
+    const AppendRequest& request = requests[r];
+    const std::string prefix = RequestPrefix(r, requests.size());
+    Status s = ValidateStreamId(request.stream);
+    if (!s.ok()) return s.WithContext(prefix.empty() ? "stream" : prefix + "stream");
+    if (request.events.empty())
+      return Status::InvalidArgument(prefix + "append request has no events");
+    for (size_t i = 0; i < request.events.size(); ++i) {
+      const ProposedEvent& e = request.events[i];
+      auto where = [&] { return prefix + "event " + std::to_string(i) + " (id " + e.id.ToHex() + ")"; };
+      s = ValidateProposedEvent(e);
+      if (!s.ok()) return s.WithContext(where());
+      if (e.payload.size() > options.max_payload_bytes)
+        return Status::InvalidArgument(where() + ": payload of " + std::to_string(e.payload.size()) +
+                                       " bytes exceeds the limit of " +
+                                       std::to_string(options.max_payload_bytes));
+      std::string_view key(reinterpret_cast<const char*>(e.id.bytes.data()), 16);
+      if (!ids.insert(key).second)
+        return Status::InvalidArgument(where() + ": the same event id appears twice in one append");
+      payload_bytes += e.payload.size();
+    }
+    events += request.events.size();
   }
+  if (events > options.max_events_per_append)
+    return Status::InvalidArgument("append has " + std::to_string(events) + " events; at most " +
+                                   std::to_string(options.max_events_per_append) + " are allowed");
+  const size_t max_bytes = std::min(options.max_append_bytes, kMaxAppendBytesCap);
+  if (payload_bytes > max_bytes)
+    return Status::InvalidArgument("append carries " + std::to_string(payload_bytes) +
+                                   " payload bytes; at most " + std::to_string(max_bytes) +
+                                   " are allowed");
   return Status::Ok();
 }
 
@@ -81,19 +95,22 @@ Status Sequencer::Health() const {
   return health_;
 }
 
-Result<AppendResult> Sequencer::Append(const AppendRequest& request, std::string_view recorded_by) {
-  CASELEDGER_RETURN_IF_ERROR(ValidateRequest(request, options_));
+Result<std::vector<AppendResult>> Sequencer::Append(std::span<const AppendRequest> requests,
+                                                    std::string_view recorded_by) {
   Pending pending;
-  pending.request = &request;
-  pending.recorded_by = recorded_by;
-  pending.digests.reserve(request.events.size());
-  for (const ProposedEvent& e : request.events)
-    pending.digests.push_back(envelope::ComputeContentDigest(meta_.digest_key, request.stream, e));
+  CASELEDGER_RETURN_IF_ERROR(
+      ValidateBatch(requests, options_, pending.events, pending.payload_bytes));
+  pending.requests = requests;
+  pending.recorded_by = recorded_by.empty() ? std::string_view(options_.local_principal) : recorded_by;
+  // Digests are computed here, in the callers' threads, not in the sequencer's.
+  pending.digests.reserve(pending.events);
+  for (const AppendRequest& request : requests)
+    for (const ProposedEvent& e : request.events)
+      pending.digests.push_back(envelope::ComputeContentDigest(meta_.digest_key, request.stream, e));
   {
     std::lock_guard lock(mutex_);
     if (!health_.ok()) return health_;
-    if (thread_.get_stop_token().stop_requested())
-      return Status::Cancelled("the ledger is closing");
+    if (thread_.get_stop_token().stop_requested()) return Status::Cancelled("the ledger is closing");
     queue_.push_back(&pending);
   }
   queued_cv_.notify_one();
@@ -117,8 +134,8 @@ void Sequencer::Run(std::stop_token stop) {
       }
       size_t events = 0, bytes = 0;
       while (!queue_.empty() && events < kMaxGroupEvents && bytes < kMaxGroupPayloadBytes) {
-        events += queue_.front()->request->events.size();
-        bytes += PayloadBytes(*queue_.front()->request);
+        events += queue_.front()->events;
+        bytes += queue_.front()->payload_bytes;
         group.push_back(queue_.front());
         queue_.pop_front();
       }
@@ -144,23 +161,22 @@ void Sequencer::CommitGroup(std::vector<Pending*>& group) {
   const Position before = writer_.state().indexed_position;
   for (Pending* p : group) {
     if (!failure.ok()) break;
-    Status s = Decide(*p, recorded_at);
+    auto write = Decide(*p, bases_);
+    Status s = write.ok() ? (*write ? Write(*p, bases_, recorded_at) : Status::Ok()) : write.status();
     if (!s.ok()) failure = Stop(s);
   }
   if (failure.ok() && writer_.state().indexed_position > before) {
     Status s = log_.Sync();
-    if (s.ok()) {
-      s = writer_.Commit(log_.write_end());
-      if (!s.ok()) {
-        failure = Stop(Status::IOError(
-            s.ToString() + "; the records of this append are durable in the log and will be "
-                           "indexed when the ledger reopens (retrying with the same event ids "
-                           "then returns their positions)"));
-      }
-    } else {
+    if (!s.ok()) {
       failure = Stop(s);
+    } else if (s = writer_.Commit(log_.write_end()); !s.ok()) {
+      failure = Stop(Status::IOError(
+          s.ToString() + "; the records of this append are durable in the log and will be "
+                         "indexed when the ledger reopens (retrying with the same event ids "
+                         "then returns their positions)"));
+    } else {
+      commits_.Publish(writer_.state().frontier.Head());
     }
-    if (failure.ok()) commits_.Publish(writer_.state().frontier.Head());
   }
   for (Pending* p : group) {
     // After a failure no answer of this group can be trusted: refusals and deduplications
@@ -171,81 +187,107 @@ void Sequencer::CommitGroup(std::vector<Pending*>& group) {
   }
 }
 
-Status Sequencer::Decide(Pending& p, Timestamp recorded_at) {
-  const AppendRequest& request = *p.request;
-  const std::vector<ProposedEvent>& events = request.events;
+Result<bool> Sequencer::Decide(Pending& p, std::vector<StreamVersion>& bases) {
+  const auto& requests = p.requests;
 
-  // Idempotency first: a retry of an acknowledged append must succeed even though the
-  // stream has moved on since.
-  size_t found = 0;
-  AppendResult original;
-  for (size_t i = 0; i < events.size(); ++i) {
-    auto entry = writer_.FindId(events[i].id.bytes);
-    if (!entry.ok()) return entry.status();
-    if (!entry->has_value()) continue;
-    const index::IdEntry& e = **entry;
-    if (e.digest != p.digests[i]) {
-      p.result = Status::IdempotencyConflict(
-          "event " + std::to_string(i) + ": id " + events[i].id.ToHex() +
-          " was already used at position " + std::to_string(e.position) +
-          " for different content");
-      return Status::Ok();
+  // Idempotency first: a retry of an acknowledged append must succeed even though its
+  // streams have moved on since.
+  std::vector<AppendResult> original(requests.size());
+  size_t found = 0, k = 0;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    for (size_t i = 0; i < requests[r].events.size(); ++i, ++k) {
+      const EventId& id = requests[r].events[i].id;
+      CASELEDGER_ASSIGN_OR_RETURN(auto entry, writer_.FindId(id.bytes));
+      if (!entry) continue;
+      if (entry->digest != p.digests[k]) {
+        p.result = Status::IdempotencyConflict(
+            RequestPrefix(r, requests.size()) + "event " + std::to_string(i) + ": id " +
+            id.ToHex() + " was already used at position " + std::to_string(entry->position) +
+            " for different content");
+        return false;
+      }
+      AppendResult& o = original[r];
+      if (i == 0) {
+        o.first_position = entry->position;
+        o.first_version = entry->version;
+      }
+      o.last_position = entry->position;
+      o.last_version = entry->version;
+      o.deduplicated = true;
+      ++found;
     }
-    if (found == 0) {
-      original.first_position = e.position;
-      original.first_version = e.version;
-    }
-    original.last_position = e.position;
-    original.last_version = e.version;
-    ++found;
   }
-  if (found == events.size()) {
-    original.deduplicated = true;
-    p.result = original;
-    return Status::Ok();
+  if (found == p.events) {
+    p.result = std::move(original);
+    return false;
   }
   if (found > 0) {
     p.result = Status::IdempotencyConflict(
-        std::to_string(found) + " of the " + std::to_string(events.size()) +
-        " event ids of this request were already appended, the others not; a retry must "
-        "resend exactly the original request");
-    return Status::Ok();
+        std::to_string(found) + " of the " + std::to_string(p.events) +
+        " event ids of this append were already appended, the others not; a retry must "
+        "resend exactly the original append");
+    return false;
   }
 
-  auto current = writer_.CurrentVersion(request.stream);
-  if (!current.ok()) return current.status();
-  if (!request.expected_version.IsSatisfiedBy(*current)) {
-    p.result = Status::WrongExpectedVersion(
-        "stream " + request.stream + " is at version " +
-        (*current == kNoStream ? std::string("no_stream") : std::to_string(*current)) +
-        ", the append expected " + request.expected_version.ToString(),
-        *current);
-    return Status::Ok();
+  // Expected versions, in order: a later request on the same stream counts the earlier.
+  std::unordered_map<std::string_view, StreamVersion> batch_heads;
+  bases.clear();
+  for (size_t r = 0; r < requests.size(); ++r) {
+    const AppendRequest& request = requests[r];
+    StreamVersion current;
+    if (auto it = batch_heads.find(request.stream); it != batch_heads.end()) {
+      current = it->second;
+    } else {
+      CASELEDGER_ASSIGN_OR_RETURN(current, writer_.CurrentVersion(request.stream));
+    }
+    if (!request.expected_version.IsSatisfiedBy(current)) {
+      p.result = Status::WrongExpectedVersion(
+          RequestPrefix(r, requests.size()) + "stream " + request.stream + " is at version " +
+              (current == kNoStream ? std::string("no_stream") : std::to_string(current)) +
+              ", the append expected " + request.expected_version.ToString(),
+          current);
+      return false;
+    }
+    bases.push_back(current);
+    batch_heads[request.stream] = current + StreamVersion(request.events.size());
   }
+  return true;
+}
 
+Status Sequencer::Write(Pending& p, const std::vector<StreamVersion>& bases, Timestamp recorded_at) {
+  const auto& requests = p.requests;
   frames_.clear();
   frame_sizes_.clear();
   leaves_.clear();
   locations_.clear();
-  Position position = writer_.next_position();
-  const std::string_view recorded_by =
-      p.recorded_by.empty() ? std::string_view(options_.local_principal) : p.recorded_by;
-  for (size_t i = 0; i < events.size(); ++i) {
-    const size_t before = frames_.size();
-    envelope::EnvelopeFields fields{position + i, request.stream, *current + 1 + StreamVersion(i),
-                                    recorded_at,  recorded_by,    p.digests[i],
-                                    events[i]};
-    auto record = envelope::AppendFramedRecord(fields, frames_);
-    leaves_.push_back(merkle::LeafHash(record));
-    frame_sizes_.push_back(static_cast<uint32_t>(frames_.size() - before));
+  const Position first = writer_.next_position();
+  size_t k = 0;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    for (size_t i = 0; i < requests[r].events.size(); ++i, ++k) {
+      const size_t before = frames_.size();
+      envelope::EnvelopeFields fields{first + k,   requests[r].stream, bases[r] + 1 + StreamVersion(i),
+                                      recorded_at, p.recorded_by,      p.digests[k],
+                                      requests[r].events[i]};
+      leaves_.push_back(merkle::LeafHash(envelope::AppendFramedRecord(fields, frames_)));
+      frame_sizes_.push_back(static_cast<uint32_t>(frames_.size() - before));
+    }
   }
   CASELEDGER_RETURN_IF_ERROR(log_.Append(frames_, frame_sizes_, locations_));
-  for (size_t i = 0; i < events.size(); ++i)
-    writer_.AddRecord(request.stream, *current + 1 + StreamVersion(i), locations_[i],
-                      events[i].id.bytes, p.digests[i], leaves_[i], recorded_at);
-  p.written = true;
-  p.result = AppendResult{position, position + events.size() - 1, *current + 1,
-                          *current + StreamVersion(events.size()), false};
+  std::vector<AppendResult> results;
+  results.reserve(requests.size());
+  k = 0;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    const AppendRequest& request = requests[r];
+    AppendResult& result = results.emplace_back();
+    result.first_position = first + k;
+    result.first_version = bases[r] + 1;
+    for (size_t i = 0; i < request.events.size(); ++i, ++k)
+      writer_.AddRecord(request.stream, bases[r] + 1 + StreamVersion(i), locations_[k],
+                        request.events[i].id.bytes, p.digests[k], leaves_[k], recorded_at);
+    result.last_position = first + k - 1;
+    result.last_version = bases[r] + StreamVersion(request.events.size());
+  }
+  p.result = std::move(results);
   return Status::Ok();
 }
 
