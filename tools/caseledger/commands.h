@@ -11,5 +11,6 @@ void AddReadCommand(CLI::App& app);
 void AddVerifyCommand(CLI::App& app);
 void AddReindexCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
+void AddBenchCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   caseledger::cli::AddVerifyCommand(app);
   caseledger::cli::AddReindexCommand(app);
   caseledger::cli::AddStatsCommand(app);
+  caseledger::cli::AddBenchCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

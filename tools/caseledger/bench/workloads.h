@@ -1,0 +1,30 @@
+// The benchmark workloads W1-W5 of ../shared/bench/WORKLOAD.md, run against embedded
+// ledgers in a scratch directory, reported as rows in the peers' raw format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace caseledger::bench {
+
+struct BenchOptions {
+  uint64_t events = 100'000;
+  uint64_t seed = 42;
+  double w1_seconds = 10;  // W1 stops after this long, like the peers'
+  int writers = 8;         // W1_8w
+  size_t batch = 500;      // W2
+  size_t w4_streams = 5'000;
+  std::string scratch_dir;  // ledgers are created (and removed) under it
+  int round = 1;
+};
+
+struct Row {
+  std::string workload, metric, unit;
+  double value;
+};
+
+// Runs every workload; returns the rows, checks included (workload "check").
+std::vector<Row> RunWorkloads(const BenchOptions& options);
+
+}  // namespace caseledger::bench
