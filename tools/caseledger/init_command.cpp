@@ -15,10 +15,10 @@ void AddInitCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("init", "Create an empty ledger in DIR");
   AddDirArgument(*cmd, args->dir);
   cmd->add_option("--segment-size", args->segment_bytes,
-                  "Size of each preallocated log segment file, e.g. 256MiB (fixed for the "
+                  "Size of each preallocated log segment file, e.g. 64MiB (fixed for the "
                   "ledger's life; a record never spans segments)")
       ->transform(CLI::AsSizeValue(false))
-      ->default_str("256MiB");
+      ->default_str("64MiB");
   cmd->callback([args] {
     CreateOptions options;
     options.segment_bytes = args->segment_bytes;

@@ -42,8 +42,10 @@ inline namespace v1 {
 // Fixed when a ledger directory is created.
 struct CreateOptions {
   // Size of each preallocated segment file of the log. A record never spans segments, so
-  // this also bounds the largest event. Default: 256 MiB. Tests use small segments.
-  uint64_t segment_bytes = 256ull << 20;
+  // this also bounds the largest event. Each segment is zero-filled when created (one
+  // sequential write of its size, done ahead of need in the background), so smaller
+  // segments spread that cost more evenly. Default: 64 MiB. Tests use small segments.
+  uint64_t segment_bytes = 64ull << 20;
 };
 
 struct LedgerOptions {
