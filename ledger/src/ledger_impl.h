@@ -54,6 +54,8 @@ class LedgerImpl final : public Ledger {
   // Indexes the log's tail beyond `state` and cuts a torn final write (recovery.cpp).
   Result<index::IndexState> RecoverTail(index::IndexState state);
   Status CutTornTail(log::Location at, Position position);
+  // OK if the frame that ends at `end` is whole and holds `position`.
+  Status LastRecordEndsAt(log::Location end, Position position);
 
   const std::string dir_;
   const LedgerOptions options_;

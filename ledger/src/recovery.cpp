@@ -12,6 +12,7 @@
 #include "ledger_impl.h"
 #include "log/frame.h"
 #include "merkle/hashing.h"
+#include "util/endian.h"
 
 namespace caseledger {
 
@@ -27,18 +28,16 @@ std::string Where(Position position, log::Location at) {
 }  // namespace
 
 Result<index::IndexState> LedgerImpl::RecoverTail(index::IndexState state) {
-  // The index must not be ahead of the log: the record before log_end must be the last
-  // indexed one.
+  // The index must not be ahead of the log: the frame that ends at log_end must hold the
+  // last indexed position. Read it alone, walking back by its trailer, so that damage to
+  // earlier records does not keep the ledger from opening (verify reports those).
   if (state.indexed_position > 0) {
-    CASELEDGER_ASSIGN_OR_RETURN(auto cursor, CursorAt(state.indexed_position));
-    EventView last;
-    auto read = cursor.Next(state.indexed_position, last);
-    if (!read.ok() || cursor.location() != state.log_end)
-      return Status::Corruption(
-          "the index covers " + std::to_string(state.indexed_position) +
-          " events but the log does not end where the index says" +
-          (read.ok() ? std::string() : " (" + read.status().message() + ")") +
-          "; run `caseledger verify` and then `caseledger reindex`");
+    Status mismatch = LastRecordEndsAt(state.log_end, state.indexed_position);
+    if (!mismatch.ok())
+      return Status::Corruption("the index covers " + std::to_string(state.indexed_position) +
+                                " events but the log does not end where the index says (" +
+                                mismatch.message() +
+                                "); run `caseledger verify` and then `caseledger reindex`");
   }
 
   index::IndexWriter writer(*index_, state);
@@ -96,6 +95,19 @@ Result<index::IndexState> LedgerImpl::RecoverTail(index::IndexState state) {
     spdlog::info("ledger {}: indexed {} events from the log's tail (positions up to {})", dir_,
                  recovered, writer.state().indexed_position);
   return writer.state();
+}
+
+Status LedgerImpl::LastRecordEndsAt(log::Location end, Position position) {
+  CASELEDGER_ASSIGN_OR_RETURN(auto seg, log_->Segment(end.segment));
+  if (end.offset < log::kSegmentHeaderBytes + log::kFrameOverheadBytes + 8 || end.offset > seg->size())
+    return Status::Corruption("log end offset " + std::to_string(end.offset) + " is impossible");
+  const std::byte* trailer = seg->data() + end.offset - log::kFrameTrailerBytes;
+  const uint32_t length = LoadLE32(trailer);
+  const uint64_t framed = log::FramedSize(length);
+  if (length == 0 || length % 8 != 0 || framed > end.offset - log::kSegmentHeaderBytes)
+    return Status::Corruption("no frame ends at " + Where(position, end));
+  const log::Location start{end.segment, static_cast<uint32_t>(end.offset - framed)};
+  return log::ReadRecordAt(*log_, start, position).status();
 }
 
 Status LedgerImpl::CutTornTail(log::Location at, Position position) {

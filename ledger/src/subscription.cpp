@@ -44,11 +44,17 @@ class SubscriptionImpl final : public Subscription {
     out.reserve(static_cast<size_t>(last - last_));
     EventView view;
     while (true) {
-      CASELEDGER_ASSIGN_OR_RETURN(bool more, cursor_->Next(last, view));
-      if (!more) break;
+      auto more = cursor_->Next(last, view);
+      if (!more.ok()) {
+        // Deliver nothing of a failed batch, and start over from the last event handed
+        // out, so that a retry after the cause is gone loses nothing.
+        cursor_.reset();
+        return more.status();
+      }
+      if (!*more) break;
       out.push_back(view.ToRecordedEvent());
-      last_ = view.position;
     }
+    if (!out.empty()) last_ = out.back().position;
     return out;
   }
 

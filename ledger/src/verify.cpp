@@ -114,6 +114,11 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
     auto parse = log::ParseFrame(seg->data() + at.offset, seg->size() - at.offset);
     if (parse.outcome == log::FrameParse::Outcome::kEnd) {
       auto next = log_->Segment(at.segment + 1);
+      if (!next.ok() && next.status().code() != StatusCode::kNotFound) {
+        problem(Kind::kFrame, pos, next.status().message());
+        log_readable = false;
+        break;
+      }
       if (next.ok()) {
         at = {at.segment + 1, static_cast<uint32_t>(log::kSegmentHeaderBytes)};
         seg = *next;

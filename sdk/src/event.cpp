@@ -67,7 +67,8 @@ Result<ExpectedVersion> ExpectedVersion::Parse(std::string_view text) {
   if (text == "stream_exists") return StreamExists();
   StreamVersion v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 0)
+  if (text.empty() || text[0] < '0' || text[0] > '9' || ec != std::errc() ||
+      end != text.data() + text.size())
     return Status::InvalidArgument("expected version \"" + std::string(text) +
                                    "\" is not any, no_stream, stream_exists or a version >= 0");
   return Exact(v);

@@ -1,6 +1,5 @@
 #include "caseledger/time.h"
 
-#include <charconv>
 #include <cstdio>
 
 namespace caseledger {
@@ -37,8 +36,12 @@ namespace {
 // Reads exactly `width` digits at `pos`; false if they are not all digits.
 bool ReadDigits(std::string_view text, size_t pos, size_t width, int& out) {
   if (pos + width > text.size()) return false;
-  auto [end, ec] = std::from_chars(text.data() + pos, text.data() + pos + width, out);
-  return ec == std::errc() && end == text.data() + pos + width;
+  out = 0;
+  for (size_t i = pos; i < pos + width; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;  // no signs, no spaces
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
 }
 
 }  // namespace

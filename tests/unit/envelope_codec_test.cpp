@@ -172,8 +172,8 @@ TEST(EnvelopeCodec, RecordsAppendedOneAfterAnotherAreEachWholeFrames) {
     events.push_back(e);
   }
   for (int i = 0; i < 20; ++i) {
-    EnvelopeFields fields{static_cast<Position>(i + 1), "case-1", i, FromMicros(i), "me", digest,
-                          events[i]};
+    EnvelopeFields fields{
+        static_cast<Position>(i + 1), "case-1", i, FromMicros(i), "me", digest, events[i]};
     AppendFramedRecord(fields, out);
   }
   // Decode from a word-aligned copy (a vector<std::byte> is aligned, but be explicit).
@@ -202,7 +202,8 @@ TEST(EnvelopeCodec, RecordThatIsNotWholeAlignedWordsIsCorruption) {
             StatusCode::kCorruption);
   std::vector<std::byte> misaligned(enc.record.size() + 1);
   std::memcpy(misaligned.data() + 1, enc.record.data(), enc.record.size());
-  EXPECT_EQ(DecodeRecord(std::span(misaligned).subspan(1)).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeRecord(std::span(misaligned).subspan(1)).status().code(),
+            StatusCode::kCorruption);
 }
 
 TEST(EnvelopeCodec, RecordCutShortIsCorruption) {
@@ -211,7 +212,9 @@ TEST(EnvelopeCodec, RecordCutShortIsCorruption) {
   for (size_t words = 1; words < enc.record.size() / 8; ++words) {
     auto v = DecodeRecord(enc.record.first(words * 8));
     EXPECT_FALSE(v.ok()) << words << " words";
-    if (!v.ok()) EXPECT_EQ(v.status().code(), StatusCode::kCorruption);
+    if (!v.ok()) {
+      EXPECT_EQ(v.status().code(), StatusCode::kCorruption);
+    }
   }
 }
 
@@ -243,8 +246,8 @@ void ExpectInside(const EventView& v, std::span<const std::byte> record, const s
 
 TEST(EnvelopeCodec, EverySingleByteFlipOfAValidRecordIsCorruptionOrAViewInsideTheRecord) {
   const ProposedEvent e = FullEvent();
-  Encoded enc = Encode(77, "case-00042", 3, FromMicros(1'772'000'000'000'000), "local:me",
-                       Digest(8), e);
+  Encoded enc =
+      Encode(77, "case-00042", 3, FromMicros(1'772'000'000'000'000), "local:me", Digest(8), e);
   const size_t n = enc.record.size();
   std::vector<uint64_t> buf(n / 8);
   auto* bytes = reinterpret_cast<std::byte*>(buf.data());

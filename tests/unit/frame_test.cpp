@@ -175,9 +175,12 @@ TEST(Frame, EverySingleByteFlipIsDetected) {
       if (i >= kFrameHeaderBytes && i < kFrameHeaderBytes + record.size()) {
         EXPECT_EQ(p.outcome, Outcome::kBadChecksum) << "record byte " << i;
       }
-      if (i >= 8 && i < 16) EXPECT_EQ(p.outcome, Outcome::kBadChecksum) << "checksum byte " << i;
-      if (i < 8 || i >= kFrameHeaderBytes + record.size())
+      if (i >= 8 && i < 16) {
+        EXPECT_EQ(p.outcome, Outcome::kBadChecksum) << "checksum byte " << i;
+      }
+      if (i < 8 || i >= kFrameHeaderBytes + record.size()) {
         EXPECT_EQ(p.outcome, Outcome::kBadFrame) << "length/magic byte " << i;
+      }
       ++checked;
     }
   }

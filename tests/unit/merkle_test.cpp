@@ -24,7 +24,9 @@ Hash256 Sha256(const std::string& bytes) {
   return out;
 }
 
-std::string Str(const Hash256& h) { return std::string(reinterpret_cast<const char*>(h.data()), 32); }
+std::string Str(const Hash256& h) {
+  return std::string(reinterpret_cast<const char*>(h.data()), 32);
+}
 
 // RFC 9162, section 2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)); for n > 1 with k the
 // largest power of two smaller than n, MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])).
@@ -42,7 +44,8 @@ Hash256 NaiveMth(const std::vector<std::string>& leaves, size_t begin, size_t en
 
 std::vector<std::string> Leaves(size_t n) {
   std::vector<std::string> leaves;
-  for (size_t i = 0; i < n; ++i) leaves.push_back("record " + std::to_string(i) + std::string(i % 13, 'x'));
+  for (size_t i = 0; i < n; ++i)
+    leaves.push_back("record " + std::to_string(i) + std::string(i % 13, 'x'));
   return leaves;
 }
 
@@ -82,7 +85,8 @@ TEST(Merkle, RootsForEverySizeUpTo70MatchTheNaiveTreeHash) {
 TEST(Merkle, KnownRootOfThreeLeaves) {
   // Spelled out once by hand: root = H(1 || H(1 || L0 || L1) || L2).
   const auto leaves = Leaves(3);
-  Hash256 l0 = NaiveLeafHash(leaves[0]), l1 = NaiveLeafHash(leaves[1]), l2 = NaiveLeafHash(leaves[2]);
+  Hash256 l0 = NaiveLeafHash(leaves[0]), l1 = NaiveLeafHash(leaves[1]),
+          l2 = NaiveLeafHash(leaves[2]);
   Hash256 left = Sha256(std::string(1, '\1') + Str(l0) + Str(l1));
   Hash256 root = Sha256(std::string(1, '\1') + Str(left) + Str(l2));
   MerkleFrontier f;

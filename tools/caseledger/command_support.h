@@ -21,7 +21,8 @@ inline constexpr int kExitFailure = 1;
 
 // Opens DIR as the writer (recovering it if needed), or fails with the reason.
 std::unique_ptr<Ledger> OpenForWriting(const std::string& command, const std::string& dir);
-// Opens DIR as the writer if no other process is; beside a running writer, read-only.
+// Opens DIR as the writer if no other process is; beside a running writer, or when
+// recovery finds the log damaged, read-only.
 std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::string& dir);
 
 // Adds the DIR positional argument every ledger command takes.

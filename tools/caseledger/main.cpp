@@ -25,6 +25,14 @@ int main(int argc, char** argv) {
   caseledger::cli::AddStatsCommand(app);
   caseledger::cli::AddBenchCommand(app);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is a "ParseError" with exit code 0; a failed command throws RuntimeError with
+    // its exit code; everything else is bad usage (exit code 2).
+    const int code = app.exit(e);
+    if (code == 0 || dynamic_cast<const CLI::RuntimeError*>(&e) != nullptr) return code;
+    return 2;
+  }
   return 0;
 }

@@ -44,7 +44,10 @@ Result<bool> LogCursor::Next(Position last, EventView& out) {
     // The writer moved to the next segment because the frame did not fit here.
     Location next{at_.segment + 1, static_cast<uint32_t>(kSegmentHeaderBytes)};
     auto seg = log_.Segment(next.segment);
-    if (!seg.ok()) return CorruptAt(next_, at_, "the log ends before this committed position");
+    if (!seg.ok()) {
+      if (seg.status().code() != StatusCode::kNotFound) return seg.status();
+      return CorruptAt(next_, at_, "the log ends before this committed position");
+    }
     segment_->ReleasePages(released_up_to_, segment_->size() - released_up_to_);
     segment_ = *seg;
     current_segment_ = next.segment;

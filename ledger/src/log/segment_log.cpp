@@ -85,6 +85,8 @@ uint32_t SegmentLog::SegmentFileCount() const {
 
 Status SegmentLog::OpenWriteFile(uint32_t index) {
   CASELEDGER_RETURN_IF_ERROR(WaitForSegment(index));
+  // Never write into a segment that readers could not open: check its header first.
+  CASELEDGER_RETURN_IF_ERROR(Segment(index).status());
   CASELEDGER_ASSIGN_OR_RETURN(
       write_file_,
       options_.file_system->OpenForWrite(SegmentPath(options_.log_dir, index), false));
