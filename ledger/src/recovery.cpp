@@ -42,12 +42,18 @@ Result<index::IndexState> LedgerImpl::RecoverTail(index::IndexState state) {
 
   index::IndexWriter writer(*index_, state);
   log::Location at = state.log_end;
-  std::shared_ptr<const log::MappedSegment> seg;
   uint64_t recovered = 0;
   bool cut = false;
+  // The records of an append whose last record has not been read yet: an append is kept
+  // only whole, so a crash in the middle of writing one leaves no part of it behind.
+  struct Held {
+    EventView view;
+    log::Location at;
+  };
+  std::vector<Held> held;
   while (true) {
-    const Position expected = writer.next_position();
-    CASELEDGER_ASSIGN_OR_RETURN(seg, log_->Segment(at.segment));
+    const Position expected = writer.next_position() + held.size();
+    CASELEDGER_ASSIGN_OR_RETURN(auto seg, log_->Segment(at.segment));
     auto parse = log::ParseFrame(seg->data() + at.offset, seg->size() - at.offset);
     if (parse.outcome == log::FrameParse::Outcome::kEnd) {
       // The writer may have continued in the next segment with this very position.
@@ -66,27 +72,40 @@ Result<index::IndexState> LedgerImpl::RecoverTail(index::IndexState state) {
       break;
     }
     auto view = envelope::DecodeRecord(parse.record);
-    if (!view.ok() || view->position != expected) {
-      // A whole frame that is not the next record: left over from a write that was never
-      // acknowledged (positions are only reused after such a cut).
+    if (!view.ok() || view->position != expected ||
+        (!held.empty() && view->append_last != held.front().view.append_last)) {
+      // A whole frame that is not the next record of the log (or of the append being
+      // read): left over from a write that was never acknowledged.
       cut = true;
       break;
     }
-    CASELEDGER_ASSIGN_OR_RETURN(StreamVersion current, writer.CurrentVersion(view->stream));
-    if (view->stream_version != current + 1 || view->recorded_at < writer.state().last_recorded_at)
-      return Status::Corruption(Where(expected, at) + ": stream " + std::string(view->stream) +
-                                " version " + std::to_string(view->stream_version) +
-                                " does not follow the stream's version " + std::to_string(current) +
-                                " or its recorded-at goes back in time; run `caseledger verify`");
-    envelope::ContentDigest digest;
-    std::memcpy(digest.data(), view->content_digest.data(), digest.size());
-    writer.AddRecord(view->stream, view->stream_version, at, view->event_id, digest,
-                     merkle::LeafHash(view->record), view->recorded_at);
+    held.push_back({*view, at});
     at.offset += static_cast<uint32_t>(parse.framed_size);
-    ++recovered;
+    if (view->position < view->append_last) continue;  // the append goes on
+
+    for (const Held& h : held) {
+      const EventView& v = h.view;
+      CASELEDGER_ASSIGN_OR_RETURN(StreamVersion current, writer.CurrentVersion(v.stream));
+      if (v.stream_version != current + 1 || v.recorded_at < writer.state().last_recorded_at)
+        return Status::Corruption(Where(v.position, h.at) + ": stream " + std::string(v.stream) +
+                                  " version " + std::to_string(v.stream_version) +
+                                  " does not follow the stream's version " + std::to_string(current) +
+                                  " or its recorded-at goes back in time; run `caseledger verify`");
+      envelope::ContentDigest digest;
+      std::memcpy(digest.data(), v.content_digest.data(), digest.size());
+      writer.AddRecord(v.stream, v.stream_version, h.at, v.event_id, digest,
+                       merkle::LeafHash(v.record), v.recorded_at);
+      ++recovered;
+    }
+    held.clear();
     if (writer.pending_records() >= kRecoveryBatchRecords) {
       CASELEDGER_RETURN_IF_ERROR(writer.Commit(at));
     }
+  }
+  if (!held.empty()) {
+    // The log ends inside an append: it was never acknowledged; cut all of it.
+    at = held.front().at;
+    cut = true;
   }
   CASELEDGER_RETURN_IF_ERROR(CutTornTail(at, writer.next_position()));
   if (recovered > 0 || writer.state().indexed_position != state.indexed_position || cut)

@@ -102,6 +102,7 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
   bool tree_reported = false;
   log::Location at;
   Timestamp last_recorded{};
+  Position append_last = 0;  // the last position of the append being read
   std::shared_ptr<const log::MappedSegment> seg;
   for (Position pos = 1; pos <= n && !full; ++pos) {
     auto mapped = log_->Segment(at.segment);
@@ -160,6 +161,15 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
         if (view->recorded_at < last_recorded)
           problem(Kind::kRecord, pos, "recorded-at " + FormatTimestamp(view->recorded_at) +
                                           " is earlier than the previous event's");
+        // Appends are whole: a record either starts a new append or continues the
+        // current one up to the same last position.
+        if (pos > append_last) {
+          append_last = view->append_last;
+        } else if (view->append_last != append_last) {
+          problem(Kind::kRecord, pos, "the record says its append ends at position " +
+                                          std::to_string(view->append_last) + ", the append it continues at " +
+                                          std::to_string(append_last));
+        }
         last_recorded = view->recorded_at;
         ImpliedEntries(*view, at, implied);
         log_streams.Add(implied.stream_key, implied.stream_value);
@@ -192,6 +202,9 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
     if (options.progress && (pos & 0xFFFF) == 0) options.progress(pos, n);
   }
   report.recomputed = frontier.Head();
+  if (!full && log_readable && report.events == n && append_last > n)
+    problem(Kind::kRecord, n, "the last committed append ends at position " + std::to_string(append_last) +
+                                  ", beyond the committed log");
   if (!full && report.recomputed.size == n && report.recomputed.root != stored_head.root && !tree_reported)
     problem(Kind::kTree, 0, "the root recomputed from the log (" + HashToHex(report.recomputed.root) +
                                 ") differs from the stored tree head (" + HashToHex(stored_head.root) + ")");

@@ -31,4 +31,7 @@ struct Envelope @0x80c6d1dda9f3ce62 {
   correctionReason @13 :Text; # why, when corrects != 0
   contentDigest @14 :Data;    # 16 bytes: keyed BLAKE2b of what the writer submitted
   payload @15 :Data;          # the event itself (a case-event struct, see case_events.capnp)
+  appendLast @16 :UInt64;     # position of the last record of the atomic append (one
+                              # request or batch) this record belongs to; recovery keeps an
+                              # append only if all of it reached the disk
 }

@@ -50,7 +50,8 @@ Encoded Encode(Position position, std::string_view stream, StreamVersion version
                Timestamp recorded_at, std::string_view recorded_by, const ContentDigest& digest,
                const ProposedEvent& event) {
   Encoded out;
-  EnvelopeFields fields{position, stream, version, recorded_at, recorded_by, digest, event};
+  EnvelopeFields fields{position, stream, version, recorded_at, recorded_by, digest, event,
+                        position};
   out.record = AppendFramedRecord(fields, out.frame);
   return out;
 }
@@ -75,6 +76,7 @@ TEST(EnvelopeCodec, EveryFieldSurvivesARoundTrip) {
   auto v = DecodeRecord(enc.record);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->position, 123456789u);
+  EXPECT_EQ(v->append_last, 123456789u);
   EXPECT_EQ(v->stream, "case-00042");
   EXPECT_EQ(v->stream_version, 17);
   EXPECT_EQ(Bytes(v->event_id), Bytes(e.id.bytes));
@@ -172,8 +174,8 @@ TEST(EnvelopeCodec, RecordsAppendedOneAfterAnotherAreEachWholeFrames) {
     events.push_back(e);
   }
   for (int i = 0; i < 20; ++i) {
-    EnvelopeFields fields{
-        static_cast<Position>(i + 1), "case-1", i, FromMicros(i), "me", digest, events[i]};
+    EnvelopeFields fields{static_cast<Position>(i + 1), "case-1", i, FromMicros(i), "me",
+                          digest, events[i], static_cast<Position>(i + 1)};
     AppendFramedRecord(fields, out);
   }
   // Decode from a word-aligned copy (a vector<std::byte> is aligned, but be explicit).

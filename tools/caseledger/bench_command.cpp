@@ -28,6 +28,8 @@ void AddBenchCommand(CLI::App& app) {
   cmd->add_option("--w1-seconds", args->options.w1_seconds, "Time cap of each W1 variant")->default_str("10");
   cmd->add_option("--writers", args->options.writers, "Concurrent writers of W1_Nw")->default_str("8");
   cmd->add_option("--round", args->options.round, "Round number written in tsv rows")->default_str("1");
+  cmd->add_option("--only", args->options.only, "Run only these workloads (W1 ... W5), e.g. --only W2 W3")
+      ->check(CLI::IsMember({"W1", "W2", "W3", "W4", "W5"}));
   cmd->add_option("--dir", args->options.scratch_dir,
                   "Scratch directory for the ledgers (default: a new one under $TMPDIR or /tmp)");
   cmd->add_option("--format", args->format, "table or tsv")->check(CLI::IsMember({"table", "tsv"}))->default_str("table");

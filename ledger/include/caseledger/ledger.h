@@ -102,6 +102,7 @@ struct EventView {
   std::string_view correction_reason;
   std::span<const uint8_t> content_digest;  // 16 bytes
   std::string_view payload;
+  Position append_last = 0;  // the last position of the atomic append this event belongs to
   std::span<const std::byte> record;        // the envelope bytes the Merkle leaf hashes
 
   RecordedEvent ToRecordedEvent() const;

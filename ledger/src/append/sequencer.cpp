@@ -261,13 +261,14 @@ Status Sequencer::Write(Pending& p, const std::vector<StreamVersion>& bases, Tim
   leaves_.clear();
   locations_.clear();
   const Position first = writer_.next_position();
+  const Position last = first + p.events - 1;
   size_t k = 0;
   for (size_t r = 0; r < requests.size(); ++r) {
     for (size_t i = 0; i < requests[r].events.size(); ++i, ++k) {
       const size_t before = frames_.size();
       envelope::EnvelopeFields fields{first + k,   requests[r].stream, bases[r] + 1 + StreamVersion(i),
                                       recorded_at, p.recorded_by,      p.digests[k],
-                                      requests[r].events[i]};
+                                      requests[r].events[i], last};
       leaves_.push_back(merkle::LeafHash(envelope::AppendFramedRecord(fields, frames_)));
       frame_sizes_.push_back(static_cast<uint32_t>(frames_.size() - before));
     }

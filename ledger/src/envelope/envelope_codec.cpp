@@ -68,6 +68,7 @@ std::span<const std::byte> AppendFramedRecord(const EnvelopeFields& f, std::vect
   env.setContentDigest(AsData(f.content_digest));
   env.setPayload(capnp::Data::Reader(reinterpret_cast<const uint8_t*>(e.payload.data()),
                                      e.payload.size()));
+  env.setAppendLast(f.append_last);
   auto segments = message.getSegmentsForOutput();
   // EstimateWords bounds the message, so it always fits the first segment.
   KJ_ASSERT(segments.size() == 1 && segments[0].begin() == segment_begin);
@@ -114,6 +115,7 @@ Result<EventView> DecodeRecord(std::span<const std::byte> record) {
     v.content_digest = Bytes(env.getContentDigest());
     auto payload = env.getPayload();
     v.payload = {reinterpret_cast<const char*>(payload.begin()), payload.size()};
+    v.append_last = env.getAppendLast();
   });
   KJ_IF_MAYBE(e, exception) {
     return Status::Corruption("record cannot be decoded: " +
@@ -127,6 +129,9 @@ Result<EventView> DecodeRecord(std::span<const std::byte> record) {
       (!v.causation_id.empty() && v.causation_id.size() != 16))
     return Status::Corruption("record's correlation or causation id is not 16 bytes");
   if (v.stream_version < 0) return Status::Corruption("record's stream version is out of range");
+  if (v.append_last < v.position)
+    return Status::Corruption("record's append ends at position " + std::to_string(v.append_last) +
+                              ", before the record itself");
   v.record = record;
   return v;
 }

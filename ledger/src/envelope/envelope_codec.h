@@ -25,6 +25,7 @@ struct EnvelopeFields {
   std::string_view recorded_by;
   const ContentDigest& content_digest;
   const ProposedEvent& event;
+  Position append_last;  // the last position of the atomic append this record belongs to
 };
 
 // Appends the whole frame of the record (log/frame.h) to `out` and returns the span of

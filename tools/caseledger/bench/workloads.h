@@ -16,6 +16,9 @@ struct BenchOptions {
   size_t batch = 500;      // W2
   size_t w4_streams = 5'000;
   std::string scratch_dir;  // ledgers are created (and removed) under it
+  // Workloads to run, e.g. {"W2", "W3"}; empty = all. W3-W5 read the ledger W2 writes,
+  // so they imply W2.
+  std::vector<std::string> only;
   int round = 1;
 };
 
