@@ -66,6 +66,10 @@ class AcknowledgedLog {
     std::lock_guard lock(mutex_);
     return events_;
   }
+  size_t size() const {
+    std::lock_guard lock(mutex_);
+    return events_.size();
+  }
 
  private:
   mutable std::mutex mutex_;

@@ -30,7 +30,8 @@ ProposedEvent FullEvent() {
   e.causation_id = Id(100);
   e.corrects = 41;
   e.correction_reason = "wrong date of birth";
-  e.payload = std::string("{\"x\":1}\0\xff\x01binary", 17);
+  static constexpr char kBinary[] = "{\"x\":1}\0\xff\x01" "binary";  // NUL and high bytes inside
+  e.payload = std::string(kBinary, sizeof kBinary - 1);
   return e;
 }
 
