@@ -72,22 +72,13 @@ Sequencer::Sequencer(log::SegmentLog& log, index::LedgerIndex& index,
                      const store::LedgerMeta& meta, const LedgerOptions& options,
                      CommitState& commits, index::IndexState recovered)
     : log_(log), meta_(meta), options_(options), commits_(commits),
-      writer_(index, std::move(recovered)) {
-  thread_ = std::jthread([this](std::stop_token st) { Run(st); });
-}
+      writer_(index, std::move(recovered)) {}
 
 Sequencer::~Sequencer() {
-  thread_.request_stop();
-  queued_cv_.notify_all();
-  thread_.join();
-  // Anything still queued arrived after the thread's last drain.
-  std::lock_guard lock(mutex_);
-  for (Pending* p : queue_) {
-    p->result = Status::Cancelled("the ledger is closing");
-    p->done.store(true, std::memory_order_release);
-    p->done.notify_one();
-  }
-  queue_.clear();
+  std::unique_lock lock(mutex_);
+  closing_ = true;
+  // Appends already queued are committed by their leaders; wait for them.
+  idle_cv_.wait(lock, [&] { return queue_.empty() && !leader_active_; });
 }
 
 Status Sequencer::Health() const {
@@ -102,48 +93,48 @@ Result<std::vector<AppendResult>> Sequencer::Append(std::span<const AppendReques
       ValidateBatch(requests, options_, pending.events, pending.payload_bytes));
   pending.requests = requests;
   pending.recorded_by = recorded_by.empty() ? std::string_view(options_.local_principal) : recorded_by;
-  // Digests are computed here, in the callers' threads, not in the sequencer's.
+  // Digests are computed by each caller, in parallel, before it queues.
   pending.digests.reserve(pending.events);
   for (const AppendRequest& request : requests)
     for (const ProposedEvent& e : request.events)
       pending.digests.push_back(envelope::ComputeContentDigest(meta_.digest_key, request.stream, e));
-  {
-    std::lock_guard lock(mutex_);
-    if (!health_.ok()) return health_;
-    if (thread_.get_stop_token().stop_requested()) return Status::Cancelled("the ledger is closing");
-    queue_.push_back(&pending);
-  }
-  queued_cv_.notify_one();
-  pending.done.wait(false, std::memory_order_acquire);
-  return std::move(pending.result);
-}
 
-void Sequencer::Run(std::stop_token stop) {
-  std::vector<Pending*> group;
-  while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      queued_cv_.wait(lock, stop, [&] { return !queue_.empty(); });
-      if (queue_.empty()) return;  // stop requested and nothing left to answer
-      // Several writers were active last time: give them a moment to queue again, so
-      // that one fdatasync serves them all. A lone writer never waits.
-      if (last_group_size_ > 1 && queue_.size() < last_group_size_) {
-        auto deadline = std::chrono::steady_clock::now() + options_.group_commit_max_wait;
-        queued_cv_.wait_until(lock, stop, deadline,
-                              [&] { return queue_.size() >= last_group_size_; });
-      }
-      size_t events = 0, bytes = 0;
-      while (!queue_.empty() && events < kMaxGroupEvents && bytes < kMaxGroupPayloadBytes) {
-        events += queue_.front()->events;
-        bytes += queue_.front()->payload_bytes;
-        group.push_back(queue_.front());
-        queue_.pop_front();
-      }
-    }
-    last_group_size_ = group.size();
-    CommitGroup(group);
-    group.clear();
+  std::unique_lock lock(mutex_);
+  if (!health_.ok()) return health_;
+  if (closing_) return Status::Cancelled("the ledger is closing");
+  queue_.push_back(&pending);
+  arrivals_cv_.notify_one();
+  pending.cv.wait(lock, [&] { return pending.done || (queue_.front() == &pending && !leader_active_); });
+  if (pending.done) return std::move(pending.result);
+
+  // This caller leads the next group commit; the others queued behind it wait.
+  leader_active_ = true;
+  // Several writers were active last time: give them a moment to queue again, so that
+  // one fdatasync serves them all. A lone writer never waits.
+  if (last_group_size_ > 1 && queue_.size() < last_group_size_) {
+    arrivals_cv_.wait_for(lock, options_.group_commit_max_wait,
+                          [&] { return queue_.size() >= last_group_size_; });
   }
+  group_.clear();
+  size_t events = 0, bytes = 0;
+  while (!queue_.empty() && events < kMaxGroupEvents && bytes < kMaxGroupPayloadBytes) {
+    events += queue_.front()->events;
+    bytes += queue_.front()->payload_bytes;
+    group_.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  last_group_size_ = group_.size();
+  lock.unlock();
+  CommitGroup(group_);
+  lock.lock();
+  for (Pending* p : group_) {
+    p->done = true;
+    if (p != &pending) p->cv.notify_one();
+  }
+  leader_active_ = false;
+  if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
+  if (queue_.empty()) idle_cv_.notify_all();
+  return std::move(pending.result);
 }
 
 Status Sequencer::Stop(const Status& cause) {
@@ -178,13 +169,10 @@ void Sequencer::CommitGroup(std::vector<Pending*>& group) {
       commits_.Publish(writer_.state().frontier.Head());
     }
   }
-  for (Pending* p : group) {
-    // After a failure no answer of this group can be trusted: refusals and deduplications
-    // may rest on records of the group that are not durable.
-    if (!failure.ok()) p->result = failure;
-    p->done.store(true, std::memory_order_release);
-    p->done.notify_one();
-  }
+  // After a failure no answer of this group can be trusted: refusals and deduplications
+  // may rest on records of the group that are not durable.
+  if (!failure.ok())
+    for (Pending* p : group) p->result = failure;
 }
 
 Result<bool> Sequencer::Decide(Pending& p, std::vector<StreamVersion>& bases) {

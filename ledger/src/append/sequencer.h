@@ -1,23 +1,27 @@
-// Sequencer: the one thread that owns the head of the log and decides positions.
+// Sequencer: the one place that owns the head of the log and decides positions.
 //
-// Callers (any thread) validate their batch of requests and compute content digests,
-// enqueue it and wait. The sequencer drains the queue as one group commit: for each batch
-// it checks idempotency first, then every expected version, then assigns positions,
-// stream versions and recorded-at and writes the records. A batch is all or nothing. It
+// Callers (any thread) validate their batch of requests and compute content digests, then
+// queue it. The caller at the front of the queue becomes the leader (LevelDB's writer
+// queue): it takes what is queued as one group commit while the others wait. For each
+// batch it checks idempotency first, then every expected version, then assigns positions,
+// stream versions and recorded-at and writes the records; a batch is all or nothing. It
 // fdatasyncs once for the group, writes the index batch, publishes the new commit
-// position and answers every caller. When several writers are active it waits up to
-// group_commit_max_wait for more of them.
+// position, and wakes every caller of the group and the next leader. When several
+// writers are active it waits up to group_commit_max_wait for more of them.
+//
+// Why callers lead instead of a dedicated thread: measured here, handing each append to a
+// sequencer thread and back cost about as much as the fdatasync itself; a lone writer now
+// commits on its own thread with no hand-off at all. Still only one group is decided at a
+// time, so positions are decided in one place, in order.
 //
 // After a failed write, sync or index write it stops: the failing group and every later
 // append get kStopped with the cause; reads are unaffected.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <span>
-#include <thread>
 #include <vector>
 
 #include "append/commit_state.h"
@@ -32,7 +36,7 @@ class Sequencer {
  public:
   Sequencer(log::SegmentLog& log, index::LedgerIndex& index, const store::LedgerMeta& meta,
             const LedgerOptions& options, CommitState& commits, index::IndexState recovered);
-  // Answers what is queued, then stops the thread.
+  // Waits until every queued append is answered. Appends after that are kCancelled.
   ~Sequencer();
 
   // Thread-safe; blocks until the batch is durable or has failed.
@@ -49,10 +53,11 @@ class Sequencer {
     size_t events = 0;
     size_t payload_bytes = 0;
     Result<std::vector<AppendResult>> result = Status::Cancelled("not yet answered");
-    std::atomic<bool> done{false};
+    bool done = false;            // guarded by mutex_
+    std::condition_variable cv;   // signalled when done, or when this caller is to lead
   };
 
-  void Run(std::stop_token stop);
+  // Runs on the leader's thread, without mutex_.
   void CommitGroup(std::vector<Pending*>& group);
   // Decides one batch: refusals and deduplications go to p.result. Returns true if the
   // batch is to be written, with the stream version before each request in `bases`.
@@ -68,19 +73,23 @@ class Sequencer {
   CommitState& commits_;
   index::IndexWriter writer_;
 
-  // Scratch space, reused to avoid allocations.
+  // Scratch space of the leader, reused to avoid allocations.
   std::vector<std::byte> frames_;
   std::vector<uint32_t> frame_sizes_;
   std::vector<Hash256> leaves_;
   std::vector<log::Location> locations_;
   std::vector<StreamVersion> bases_;
 
+  std::vector<Pending*> group_;  // the leader's group
+
   mutable std::mutex mutex_;
-  std::condition_variable_any queued_cv_;
-  std::deque<Pending*> queue_;
-  Status health_;               // guarded by mutex_
-  size_t last_group_size_ = 0;  // sequencer thread only
-  std::jthread thread_;
+  std::condition_variable arrivals_cv_;  // a request was queued (the leader may wait for more)
+  std::condition_variable idle_cv_;      // the queue emptied (the destructor waits for it)
+  std::deque<Pending*> queue_;           // guarded by mutex_
+  bool leader_active_ = false;           // guarded by mutex_
+  bool closing_ = false;                 // guarded by mutex_
+  size_t last_group_size_ = 0;           // guarded by mutex_
+  Status health_;                        // guarded by mutex_
 };
 
 }  // namespace caseledger
