@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "envelope/envelope_codec.h"
@@ -110,10 +111,12 @@ Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerO
     CASELEDGER_ASSIGN_OR_RETURN(
         ledger->index_, index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
   } else {
-    if (!fs::exists(dir + "/index/CURRENT"))
+    std::error_code ec;
+    if (!fs::exists(dir + "/index/CURRENT", ec))
       return Status::NotFound(dir + "/index is missing; open the ledger for writing once (e.g. "
                                     "`caseledger reindex`) to rebuild it");
-    std::string scratch = (fs::temp_directory_path() / "caseledger-reader-XXXXXX").string();
+    const char* tmp = std::getenv("TMPDIR");
+    std::string scratch = std::string(tmp && *tmp ? tmp : "/tmp") + "/caseledger-reader-XXXXXX";
     if (::mkdtemp(scratch.data()) == nullptr)
       return Status::IOError("cannot create a scratch directory for a read-only index");
     ledger->secondary_dir_ = scratch;

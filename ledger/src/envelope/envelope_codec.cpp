@@ -3,6 +3,9 @@
 #include <capnp/message.h>
 #include <kj/exception.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "log/frame.h"
 #include "schema/envelope.capnp.h"
 
@@ -70,8 +73,13 @@ std::span<const std::byte> AppendFramedRecord(const EnvelopeFields& f, std::vect
                                      e.payload.size()));
   env.setAppendLast(f.append_last);
   auto segments = message.getSegmentsForOutput();
-  // EstimateWords bounds the message, so it always fits the first segment.
-  KJ_ASSERT(segments.size() == 1 && segments[0].begin() == segment_begin);
+  // EstimateWords bounds the message, so it always fits the first segment; anything else
+  // is a bug in EstimateWords, and writing a record that readers would misparse is worse
+  // than stopping.
+  if (segments.size() != 1 || segments[0].begin() != segment_begin) {
+    std::fprintf(stderr, "caseledger: envelope outgrew its estimated size (%zu words)\n", max_words);
+    std::abort();
+  }
   auto record = std::as_bytes(std::span(segments[0].begin(), segments[0].size()));
   out.resize(frame_start + log::FramedSize(record.size()));
   log::EncodeFrame(record, out.data() + frame_start);

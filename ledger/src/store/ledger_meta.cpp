@@ -73,7 +73,8 @@ Result<LedgerMeta> ReadLedgerMeta(const std::string& meta_dir) {
   const std::string path = meta_dir + "/ledger";
   std::ifstream in(path);
   if (!in) {
-    if (!std::filesystem::exists(path))
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
       return Status::NotFound("no ledger here (" + path + " does not exist); create one with `caseledger init`");
     return Status::IOError("cannot read " + path);
   }
