@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <future>
 
 #include "envelope/envelope_codec.h"
 #include "index/keys.h"
@@ -80,6 +81,75 @@ std::string_view IdKey(const EventView& v) {
   return {reinterpret_cast<const char*>(v.event_id.data()), v.event_id.size()};
 }
 
+// Pass 2: what the index holds, as digests comparable with the ones pass 1 computes from
+// the log, and the checks that need the index alone. Entries of positions beyond `n`
+// (committed after verify started) are left out.
+struct IndexWalk {
+  MultisetDigest streams, ids, positions;
+  std::vector<VerifyProblem> problems;
+  Status status;
+};
+
+IndexWalk WalkIndex(index::LedgerIndex& index, Position n, size_t max_problems) {
+  IndexWalk walk;
+  auto problem = [&](Position position, std::string detail) {
+    if (walk.problems.size() < max_problems) walk.problems.push_back({Kind::kIndex, position, std::move(detail)});
+    return walk.problems.size() < max_problems;
+  };
+  // The streams family is sorted by (stream, version): each stream's versions must run
+  // 0..n, and n must be its head.
+  MultisetDigest index_heads, implied_heads;
+  std::string current_stream;
+  StreamVersion current_version = kNoStream;
+  bool have_stream = false;
+  auto close_stream = [&] {
+    if (!have_stream) return;
+    std::string v;
+    AppendBE64(v, static_cast<uint64_t>(current_version));
+    implied_heads.Add(current_stream, v);
+  };
+  walk.status = index.ForEach(index::LedgerIndex::Family::kStreams, [&](std::string_view key, std::string_view value) {
+    if (key.size() < 10 || value.size() != 16 || key[key.size() - 9] != '\0')
+      return problem(0, "a malformed entry in the streams index");
+    if (LoadBE64(value.data()) > n) return true;
+    std::string_view stream = key.substr(0, key.size() - 9);
+    const auto version = static_cast<StreamVersion>(LoadBE64(key.data() + key.size() - 8));
+    if (!have_stream || stream != current_stream) {
+      close_stream();
+      current_stream.assign(stream);
+      current_version = kNoStream;
+      have_stream = true;
+    }
+    bool more = true;
+    if (version != current_version + 1)
+      more = problem(LoadBE64(value.data()), "stream " + current_stream + " jumps from version " +
+                                                 std::to_string(current_version) + " to " + std::to_string(version));
+    current_version = version;
+    walk.streams.Add(key, value);
+    return more;
+  });
+  close_stream();
+  if (!walk.status.ok()) return walk;
+  walk.status = index.ForEach(index::LedgerIndex::Family::kHeads, [&](std::string_view key, std::string_view value) {
+    index_heads.Add(key, value);
+    return true;
+  });
+  if (!walk.status.ok()) return walk;
+  if (!(index_heads == implied_heads)) problem(0, "the heads index disagrees with the streams index");
+  walk.status = index.ForEach(index::LedgerIndex::Family::kIds, [&](std::string_view key, std::string_view value) {
+    if (value.size() == 32 && LoadBE64(value.data()) > n) return true;
+    walk.ids.Add(key, value);
+    return true;
+  });
+  if (!walk.status.ok()) return walk;
+  walk.status = index.ForEach(index::LedgerIndex::Family::kPositions, [&](std::string_view key, std::string_view value) {
+    if (key.size() == 8 && LoadBE64(key.data()) > n) return true;
+    walk.positions.Add(key, value);
+    return true;
+  });
+  return walk;
+}
+
 }  // namespace
 
 Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
@@ -94,6 +164,13 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
     full = report.problems.size() >= options.max_problems;
   };
 
+  // The index walk needs nothing from the log pass, so it runs beside it (on another
+  // core when there is one); its digests are compared once both are done.
+  const bool parallel = options.threads != 1;
+  auto index_walk = std::async(parallel ? std::launch::async : std::launch::deferred, [&] {
+    return options.check_index ? WalkIndex(*index_, n, options.max_problems) : IndexWalk{};
+  });
+
   // ---- pass 1: the log ----
   merkle::MerkleFrontier frontier;
   MultisetDigest log_streams, log_ids, log_positions;
@@ -103,15 +180,19 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
   log::Location at;
   Timestamp last_recorded{};
   Position append_last = 0;  // the last position of the append being read
-  std::shared_ptr<const log::MappedSegment> seg;
+  std::shared_ptr<const log::MappedSegment> seg;  // the segment `at` is in, once mapped
+  uint32_t seg_index = 0;
   for (Position pos = 1; pos <= n && !full; ++pos) {
-    auto mapped = log_->Segment(at.segment);
-    if (!mapped.ok()) {
-      problem(Kind::kFrame, pos, mapped.status().message());
-      log_readable = false;
-      break;
+    if (!seg || seg_index != at.segment) {
+      auto mapped = log_->Segment(at.segment);
+      if (!mapped.ok()) {
+        problem(Kind::kFrame, pos, mapped.status().message());
+        log_readable = false;
+        break;
+      }
+      seg = *mapped;
+      seg_index = at.segment;
     }
-    seg = *mapped;
     auto parse = log::ParseFrame(seg->data() + at.offset, seg->size() - at.offset);
     if (parse.outcome == log::FrameParse::Outcome::kEnd) {
       auto next = log_->Segment(at.segment + 1);
@@ -123,6 +204,7 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
       if (next.ok()) {
         at = {at.segment + 1, static_cast<uint32_t>(log::kSegmentHeaderBytes)};
         seg = *next;
+        seg_index = at.segment;
         parse = log::ParseFrame(seg->data() + at.offset, seg->size() - at.offset);
       }
       if (parse.outcome == log::FrameParse::Outcome::kEnd) {
@@ -171,10 +253,12 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
                                           std::to_string(append_last));
         }
         last_recorded = view->recorded_at;
-        ImpliedEntries(*view, at, implied);
-        log_streams.Add(implied.stream_key, implied.stream_value);
-        log_ids.Add(IdKey(*view), implied.id_value);
-        if (index::IsIndexedPosition(pos)) log_positions.Add(index::PositionKey(pos), implied.position_value);
+        if (options.check_index) {
+          ImpliedEntries(*view, at, implied);
+          log_streams.Add(implied.stream_key, implied.stream_value);
+          log_ids.Add(IdKey(*view), implied.id_value);
+          if (index::IsIndexedPosition(pos)) log_positions.Add(index::PositionKey(pos), implied.position_value);
+        }
       }
     }
     Status node_error;
@@ -210,60 +294,13 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
                                 ") differs from the stored tree head (" + HashToHex(stored_head.root) + ")");
   if (options.progress) options.progress(report.events, n);
 
-  // ---- pass 2: the index ----
-  if (log_readable && !full) {
-    MultisetDigest index_streams, index_ids, index_positions, index_heads, implied_heads;
-    std::string current_stream;
-    StreamVersion current_version = kNoStream;
-    bool have_stream = false;
-    auto close_stream = [&] {
-      if (!have_stream) return;
-      std::string v;
-      AppendBE64(v, static_cast<uint64_t>(current_version));
-      implied_heads.Add(current_stream, v);
-    };
-    CASELEDGER_RETURN_IF_ERROR(index_->ForEach(index::LedgerIndex::Family::kStreams,
-        [&](std::string_view key, std::string_view value) {
-          if (key.size() < 10 || value.size() != 16 || key[key.size() - 9] != '\0') {
-            problem(Kind::kIndex, 0, "a malformed entry in the streams index");
-            return !full;
-          }
-          if (LoadBE64(value.data()) > n) return true;  // committed after verify started
-          std::string_view stream = key.substr(0, key.size() - 9);
-          const auto version = static_cast<StreamVersion>(LoadBE64(key.data() + key.size() - 8));
-          if (!have_stream || stream != current_stream) {
-            close_stream();
-            current_stream.assign(stream);
-            current_version = kNoStream;
-            have_stream = true;
-          }
-          if (version != current_version + 1)
-            problem(Kind::kIndex, LoadBE64(value.data()),
-                    "stream " + current_stream + " jumps from version " + std::to_string(current_version) +
-                        " to " + std::to_string(version));
-          current_version = version;
-          index_streams.Add(key, value);
-          return !full;
-        }));
-    close_stream();
-    CASELEDGER_RETURN_IF_ERROR(index_->ForEach(index::LedgerIndex::Family::kHeads,
-        [&](std::string_view key, std::string_view value) { index_heads.Add(key, value); return true; }));
-    CASELEDGER_RETURN_IF_ERROR(index_->ForEach(index::LedgerIndex::Family::kIds,
-        [&](std::string_view key, std::string_view value) {
-          if (value.size() == 32 && LoadBE64(value.data()) > n) return true;
-          index_ids.Add(key, value);
-          return true;
-        }));
-    CASELEDGER_RETURN_IF_ERROR(index_->ForEach(index::LedgerIndex::Family::kPositions,
-        [&](std::string_view key, std::string_view value) {
-          if (key.size() == 8 && LoadBE64(key.data()) > n) return true;
-          index_positions.Add(key, value);
-          return true;
-        }));
-    if (!(index_heads == implied_heads))
-      problem(Kind::kIndex, 0, "the heads index disagrees with the streams index");
-    const bool streams_ok = index_streams == log_streams, ids_ok = index_ids == log_ids,
-               positions_ok = index_positions == log_positions;
+  // ---- pass 2: the index (already walked beside pass 1) ----
+  auto walked = index_walk.get();
+  CASELEDGER_RETURN_IF_ERROR(walked.status);
+  if (options.check_index && log_readable && !full) {
+    for (auto& p : walked.problems) problem(p.kind, p.position, std::move(p.detail));
+    const bool streams_ok = walked.streams == log_streams, ids_ok = walked.ids == log_ids,
+               positions_ok = walked.positions == log_positions;
 
     // ---- pass 3: name the first record whose entries are wrong ----
     if (!(streams_ok && ids_ok && positions_ok) && !full) {

@@ -37,6 +37,9 @@ struct VerifyOptions {
   std::function<void(uint64_t, uint64_t)> progress;
   // Threads that hash records; 0 = one per core. Default: 0.
   unsigned threads = 0;
+  // Also check that the RocksDB index agrees with the log. Without it, verify checks the
+  // log alone: frames, checksums, records and the Merkle tree. Default: true.
+  bool check_index = true;
   // Stop after this many problems. Default: 20.
   size_t max_problems = 20;
 };
