@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/build.sh release
 cl=build/release/tools/caseledger/caseledger
 dir=demo-ledger
+# The master key seals every child's key; it lives outside the ledger directory.
+export CASELEDGER_MASTER_KEY_FILE=$PWD/demo-master.key
 
 rm -rf "$dir"
 "$cl" init "$dir"
@@ -24,9 +26,9 @@ school='{"user":"w-0311","role":"service_provider","agency":"Tongye Central Scho
 
 echo "== appending case events"
 append community-130111200201 no_stream CommunityRegistered 2026-01-05T09:00:00Z "$supervisor" \
-  '{"code":"130111200201","name":"Dongguan Village","kind":"rural","childPopulation":412}'
+  '{"code":"130111200201","name":"Dongguan Village","setting":"rural","childPopulation":412}'
 append case-000001 no_stream CaseOpened 2026-03-01T09:30:00Z "$director" \
-  '{"childRef":"c-000001","sex":"female","ageBand":"6-11","community":"130111200201","vulnerabilities":["left_behind","out_of_school"],"channel":"home_visit"}'
+  '{"childRef":"c-000001","name":"Wang Xiaoli","sex":"female","birthDate":"2016-05-12","ageBand":"6-11","communityCode":"130111200201","vulnerabilities":["left_behind","out_of_school"],"identificationChannel":"home_visit","agency":"Luquan County Civil Affairs"}'
 append case-000001 0 ConsentRecorded 2026-03-01T09:45:00Z "$director" \
   '{"subject":"caregiver","consentForServices":true,"disclosureToOtherOrgs":true,"consentForReporting":true}'
 append case-000001 1 CaseAssigned 2026-03-01T11:00:00Z "$supervisor" '{"newOwner":"w-0042","reason":"county caseworker for the township"}'
@@ -37,15 +39,26 @@ append case-000001 4 ReferralAccepted 2026-03-03T08:15:00Z "$school" '{"referral
 append case-000001 5 FollowUpScheduled 2026-03-03T09:00:00Z "$caseworker" \
   '{"followUpId":"f-000001","kind":"for_service","neededBy":"2026-03-17T00:00:00Z"}'
 append case-000002 no_stream CaseOpened 2026-03-04T14:00:00Z "$director" \
-  '{"childRef":"c-000002","sex":"male","ageBand":"12-17","community":"130111200201","vulnerabilities":["left_behind"],"channel":"school"}'
+  '{"childRef":"c-000002","name":"Li Hao","sex":"male","ageBand":"12-17","communityCode":"130111200201","vulnerabilities":["left_behind"],"identificationChannel":"school","agency":"Luquan County Civil Affairs"}'
+append case-000001 6 NoteAdded 2026-03-05T16:00:00Z "$caseworker" \
+  '{"text":"Grandmother reports Xiaoli attends school again since the referral."}'
 
 echo
 echo "== a stale expected version is refused (the ledger names the actual version)"
-"$cl" append "$dir" --stream case-000001 --expected-version 2 --type NoteAdded --data '{}' 2>&1 | sed 's/^/  /' || true
+"$cl" append "$dir" --stream case-000001 --expected-version 2 --type NoteAdded --data '{"text":"late"}' 2>&1 | sed 's/^/  /' || true
 
 echo
-echo "== case-000001, read back"
+echo "== case-000001, read back with the master key (personal fields in clear)"
 "$cl" read "$dir" case-000001 --format table
+
+echo
+echo "== the same without the master key: personal fields stay sealed"
+CASELEDGER_MASTER_KEY_FILE= "$cl" read "$dir" case-000001 --limit 1 --format json
+
+echo
+echo "== the log holds no personal field in clear"
+if grep -rqa "Wang Xiaoli" "$dir"; then echo "  FOUND the name in clear" >&2; exit 1; fi
+echo "  no occurrence of \"Wang Xiaoli\" under $dir/"
 
 echo
 echo "== verify: every record, checksum, index entry and the Merkle tree, from the log"

@@ -7,10 +7,14 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "envelope/envelope_codec.h"
 #include "log/log_reader.h"
 #include "merkle/hashing.h"
+#include "seal/master_key.h"
+#include "seal/sealer.h"
+#include "caseledger/case_events.h"
 
 namespace caseledger {
 
@@ -60,17 +64,28 @@ Status Ledger::Create(const std::string& dir, const CreateOptions& options) {
   std::error_code ec;
   if (fs::exists(dir + "/meta/ledger", ec))
     return Status::AlreadyExists(dir + " already holds a ledger");
+  std::optional<seal::MasterKey> master;
+  if (options.events == EventSchema::kCaseEvents) {
+    const std::string path = seal::MasterKeyPath(options.master_key_file);
+    if (path.empty())
+      return Status::InvalidArgument("a case-event ledger needs a master key to seal its child keys: give "
+                                     "--master-key-file or set CASELEDGER_MASTER_KEY_FILE");
+    CASELEDGER_ASSIGN_OR_RETURN(master, seal::LoadMasterKey(path));
+  }
   for (const char* sub : {"/log", "/meta", "/run"}) {
     fs::create_directories(dir + sub, ec);
     if (ec) return Status::IOError("cannot create " + dir + sub + ": " + ec.message());
   }
-  CASELEDGER_ASSIGN_OR_RETURN(auto meta, store::CreateLedgerMeta(dir + "/meta", options.segment_bytes));
+  CASELEDGER_ASSIGN_OR_RETURN(auto meta, store::CreateLedgerMeta(dir + "/meta", options.segment_bytes, options.events));
+  if (master) CASELEDGER_RETURN_IF_ERROR(seal::KeyStore::Create(dir + "/keys", *master, meta.ledger_id));
   log::SegmentLog::Options log_options{dir + "/log", meta.ledger_id, meta.segment_bytes,
                                        PosixFileSystem(), true};
   CASELEDGER_RETURN_IF_ERROR(log::SegmentLog::CreateSegment(log_options, 0));
   CASELEDGER_ASSIGN_OR_RETURN(auto index, index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
   return index->Flush();
 }
+
+Status CreateMasterKeyFile(const std::string& path) { return seal::CreateMasterKeyFile(path).status(); }
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, const LedgerOptions& options) {
   return LedgerImpl::Open(dir, options);
@@ -124,8 +139,17 @@ Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerO
         ledger->index_,
         index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kSecondary, scratch));
   }
+  if (ledger->meta_.events == EventSchema::kCaseEvents) {
+    const std::string path = seal::MasterKeyPath(options.master_key_file);
+    if (!path.empty()) {
+      CASELEDGER_ASSIGN_OR_RETURN(auto master, seal::LoadMasterKey(path));
+      CASELEDGER_ASSIGN_OR_RETURN(ledger->keys_,
+                                  seal::KeyStore::Open(dir + "/keys", master, ledger->meta_.ledger_id, writer));
+    }
+  }
   CASELEDGER_ASSIGN_OR_RETURN(index::IndexState state, ledger->index_->ReadState());
   if (writer) {
+    ledger->admission_ = std::make_unique<Admission>(ledger->meta_, ledger->options_, ledger->keys_.get());
     CASELEDGER_ASSIGN_OR_RETURN(state, ledger->RecoverTail(std::move(state)));
     CASELEDGER_RETURN_IF_ERROR(ledger->log_->StartWriting(state.log_end));
     ledger->commits_.Publish(state.frontier.Head());
@@ -160,7 +184,18 @@ Result<AppendResult> LedgerImpl::Append(const AppendRequest& request, std::strin
 Result<std::vector<AppendResult>> LedgerImpl::AppendBatch(std::span<const AppendRequest> requests,
                                                           std::string_view principal) {
   if (!sequencer_) return Status::InvalidArgument("the ledger was opened read-only");
-  return sequencer_->Append(requests, principal);
+  CASELEDGER_ASSIGN_OR_RETURN(auto batch, admission_->Admit(requests));
+  return sequencer_->Append(batch, principal);
+}
+
+Result<std::string> LedgerImpl::OpenPersonalFields(const RecordedEvent& event) {
+  if (meta_.events == EventSchema::kOpaque) return event.event.payload;
+  CASELEDGER_ASSIGN_OR_RETURN(const EventType* type, LookupEventType(event.event.type));
+  if (!type->has_personal_fields) return event.event.payload;
+  if (!keys_)
+    return Status::InvalidArgument("personal fields open only with the master key (--master-key-file or "
+                                   "CASELEDGER_MASTER_KEY_FILE)");
+  return seal::OpenPayload(*type, event.stream, event.event.payload, *keys_);
 }
 
 Status LedgerImpl::Health() const {

@@ -1,6 +1,7 @@
 // LedgerImpl: the embedded Ledger. It owns the directory's parts and wires them:
 //   DIR/meta  -> store::LedgerMeta      DIR/log   -> log::SegmentLog
 //   DIR/index -> index::LedgerIndex     DIR/run   -> store::DirLock (writer only)
+//   DIR/keys  -> seal::KeyStore (case events, when given the master key)
 // and runs the Sequencer (writer only). Reads go straight to the index and the mapped
 // log, bounded by CommitState::committed().
 #pragma once
@@ -9,12 +10,14 @@
 #include <mutex>
 #include <string>
 
+#include "append/admission.h"
 #include "append/commit_state.h"
 #include "append/sequencer.h"
 #include "caseledger/ledger.h"
 #include "index/ledger_index.h"
 #include "log/log_reader.h"
 #include "log/segment_log.h"
+#include "seal/key_store.h"
 #include "store/dir_lock.h"
 #include "store/ledger_meta.h"
 
@@ -28,6 +31,7 @@ class LedgerImpl final : public Ledger {
   Result<AppendResult> Append(const AppendRequest& request, std::string_view principal) override;
   Result<std::vector<AppendResult>> AppendBatch(std::span<const AppendRequest> requests,
                                                 std::string_view principal) override;
+  Result<std::string> OpenPersonalFields(const RecordedEvent& event) override;
   Result<StreamVersion> GetStreamVersion(std::string_view stream) override;
   Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, StreamVersion from,
                                                 Direction direction, size_t limit) override;
@@ -65,6 +69,8 @@ class LedgerImpl final : public Ledger {
   std::unique_ptr<log::SegmentLog> log_;
   std::unique_ptr<index::LedgerIndex> index_;
   CommitState commits_;
+  std::unique_ptr<seal::KeyStore> keys_;  // case events opened with the master key
+  std::unique_ptr<Admission> admission_;  // writer only
   std::unique_ptr<Sequencer> sequencer_;
   std::mutex refresh_mutex_;
 };

@@ -256,7 +256,7 @@ TEST(Cli, EveryCommandPrintsItsHelpAndExitsZero) {
 TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger");
-  CliRun init = Cli({"init", ledger, "--segment-size", "64KiB"});
+  CliRun init = Cli({"init", ledger, "--opaque", "--segment-size", "64KiB"});
   ASSERT_EQ(init.exit_code, 0) << Describe(init);
   EXPECT_TRUE(Contains(init.out, "created ledger")) << init.out;
   EXPECT_TRUE(Contains(init.out, "65,536")) << init.out;
@@ -267,7 +267,7 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
   const char* expected[] = {"no_stream", "0", "1"};
   for (int i = 0; i < 3; ++i) {
     CliRun append =
-        Cli({"append", ledger, "--stream", "case-7", "--type", i == 0 ? "CaseOpened" : "NoteAdded",
+        Cli({"append", ledger, "--stream", "case-7", "--type", i == 0 ? "Opened" : "Noted",
              "--data", data[i], "--expected-version", expected[i], "--occurred-at",
              "2026-03-01T10:00:00+02:00", "--actor",
              R"({"user":"w-17","role":"caseworker","agency":"CA-01"})", "--format", "json"});
@@ -280,7 +280,7 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
     EXPECT_TRUE(Contains(append.out, "\"stream\": \"case-7\"")) << append.out;
   }
   CliRun other =
-      Cli({"append", ledger, "--stream", "case-8", "--type", "CaseOpened", "--data", "{}"});
+      Cli({"append", ledger, "--stream", "case-8", "--type", "Opened", "--data", "{}"});
   ASSERT_EQ(other.exit_code, 0) << Describe(other);
   EXPECT_EQ(Lines(other.out).size(), 2u) << other.out;  // table: header and one row
   EXPECT_EQ(Lines(other.out)[0].rfind("position", 0), 0u) << other.out;
@@ -293,10 +293,10 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
   EXPECT_EQ(lines[0],
             "position,stream,version,type,recorded_at,occurred_at,actor,recorded_by,event_id,"
             "corrects,reason,data");
-  EXPECT_EQ(lines[1].rfind("1,case-7,0,CaseOpened,", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[1].rfind("1,case-7,0,Opened,", 0), 0u) << lines[1];
   EXPECT_TRUE(Contains(lines[1], ",2026-03-01T08:00:00Z,")) << lines[1];
   EXPECT_TRUE(Contains(lines[1], R"(,"{""note"":""a, \""quoted\"" word""}")")) << lines[1];
-  EXPECT_EQ(lines[2].rfind("2,case-7,1,NoteAdded,", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[2].rfind("2,case-7,1,Noted,", 0), 0u) << lines[2];
   EXPECT_TRUE(lines[2].ends_with(",tab\there")) << lines[2];
   EXPECT_TRUE(lines[3].ends_with(",back\\slash")) << lines[3];
 
@@ -308,7 +308,7 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
   for (const auto& line : lines) EXPECT_EQ(Split(line, '\t').size(), 12u) << line;
   EXPECT_EQ(Split(lines[2], '\t').back(), "tab\\there");
   EXPECT_EQ(Split(lines[3], '\t').back(), "back\\\\slash");
-  EXPECT_EQ(Split(lines[1], '\t')[3], "CaseOpened");
+  EXPECT_EQ(Split(lines[1], '\t')[3], "Opened");
 
   // json: an array of three objects.
   CliRun json = Cli({"read", ledger, "case-7", "--format", "json"});
@@ -328,7 +328,7 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
   lines = Lines(table.out);
   ASSERT_EQ(lines.size(), 4u) << table.out;
   EXPECT_EQ(lines[0].rfind("position", 0), 0u);
-  EXPECT_TRUE(Contains(lines[1], "CaseOpened"));
+  EXPECT_TRUE(Contains(lines[1], "Opened"));
 
   // Reading all, from a position, backward, with limits.
   CliRun all = Cli({"read", ledger, "--all", "--format", "csv"});
@@ -400,10 +400,10 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
 TEST(Cli, RetryWithTheSameEventIdIsDeduplicated) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger");
-  ASSERT_EQ(Cli({"init", ledger, "--segment-size", "64KiB"}).exit_code, 0);
+  ASSERT_EQ(Cli({"init", ledger, "--opaque", "--segment-size", "64KiB"}).exit_code, 0);
   const std::string id = "00112233445566778899aabbccddeeff";
   std::vector<std::string> args = {"append",     ledger,       "--stream", "case-1",
-                                   "--type",     "CaseOpened", "--data",   "x",
+                                   "--type",     "Opened", "--data",   "x",
                                    "--event-id", id,           "--format", "csv"};
   CliRun first = Cli(args);
   ASSERT_EQ(first.exit_code, 0) << Describe(first);
@@ -416,7 +416,7 @@ TEST(Cli, RetryWithTheSameEventIdIsDeduplicated) {
 TEST(Cli, WrongExpectedVersionExitsOneNamingIt) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger");
-  ASSERT_EQ(Cli({"init", ledger, "--segment-size", "64KiB"}).exit_code, 0);
+  ASSERT_EQ(Cli({"init", ledger, "--opaque", "--segment-size", "64KiB"}).exit_code, 0);
   for (int i = 0; i < 2; ++i)
     ASSERT_EQ(Cli({"append", ledger, "--stream", "case-1", "--type", "E", "--data", "x"}).exit_code,
               0);
@@ -467,7 +467,7 @@ TEST(Cli, CommandsOnADirectoryWithoutALedgerExitOneWithAClearMessage) {
 TEST(Cli, InitOnAnExistingLedgerFailsAndLeavesItAlone) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger");
-  ASSERT_EQ(Cli({"init", ledger, "--segment-size", "64KiB"}).exit_code, 0);
+  ASSERT_EQ(Cli({"init", ledger, "--opaque", "--segment-size", "64KiB"}).exit_code, 0);
   ASSERT_EQ(Cli({"append", ledger, "--stream", "case-1", "--type", "E", "--data", "x"}).exit_code,
             0);
   CliRun stats = Cli({"stats", ledger, "--format", "csv"});
@@ -484,7 +484,7 @@ TEST(Cli, InitOnAnExistingLedgerFailsAndLeavesItAlone) {
 TEST(Cli, BadUsageIsRefusedWithoutTouchingAnything) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger");
-  ASSERT_EQ(Cli({"init", ledger, "--segment-size", "64KiB"}).exit_code, 0);
+  ASSERT_EQ(Cli({"init", ledger, "--opaque", "--segment-size", "64KiB"}).exit_code, 0);
   const std::vector<std::vector<std::string>> bad = {
       {"append", ledger, "--type", "E", "--data", "x"},  // no --stream
       {"read", ledger, "--all", "--format", "xml"},
@@ -545,7 +545,7 @@ void DamageRecord(const std::string& ledger, Position position) {
 TEST(Cli, VerifyExitsOneAfterAByteFlipAndNamesThePosition) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger");
-  ASSERT_EQ(Cli({"init", ledger, "--segment-size", "1MiB"}).exit_code, 0);
+  ASSERT_EQ(Cli({"init", ledger, "--opaque", "--segment-size", "1MiB"}).exit_code, 0);
   {
     // 100 events, quicker through the library than through 100 processes.
     auto opened = Ledger::Open(ledger, {});
@@ -574,7 +574,7 @@ TEST(Cli, VerifyExitsOneAfterAByteFlipAndNamesThePosition) {
 TEST(Cli, VerifyReportsADamagedRecordNearTheEndOfTheLog) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger");
-  ASSERT_EQ(Cli({"init", ledger, "--segment-size", "64KiB"}).exit_code, 0);
+  ASSERT_EQ(Cli({"init", ledger, "--opaque", "--segment-size", "64KiB"}).exit_code, 0);
   for (int i = 0; i < 5; ++i)
     ASSERT_EQ(Cli({"append", ledger, "--stream", "case-1", "--type", "E", "--data",
                    "event number " + std::to_string(i)})

@@ -26,6 +26,7 @@ using testing::ExpectHoldsEveryAcknowledgedEvent;
 using testing::FaultInjectionFileSystem;
 using testing::Request;
 using testing::RequestPayload;
+using testing::OpaqueLedger;
 using testing::TempDir;
 
 constexpr uint64_t kSegmentBytes = 64 << 10;
@@ -34,7 +35,7 @@ constexpr uint64_t kSegmentHeaderBytes = 64;  // docs/format.md, "Segment files"
 class DiskFull : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(Ledger::Create(dir_.path(), {.segment_bytes = kSegmentBytes}).ok());
+    ASSERT_TRUE(Ledger::Create(dir_.path(), OpaqueLedger(kSegmentBytes)).ok());
   }
 
   // Opens the ledger over fs_. A fixed principal keeps every record of the same payload

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "durability_checks.h"
+#include "events.h"
 #include "temp_dir.h"
 
 extern char** environ;
@@ -29,6 +30,7 @@ namespace {
 
 using testing::AcknowledgedEvent;
 using testing::ExpectHoldsEveryAcknowledgedEvent;
+using testing::OpaqueLedger;
 using testing::TempDir;
 
 uint64_t Seed() {
@@ -135,7 +137,7 @@ TEST(Kill9, EveryAcknowledgedAppendSurvivesTwentySigkills) {
   std::mt19937_64 rng(seed);
   TempDir tmp;
   const std::string dir = tmp.Sub("ledger");
-  ASSERT_TRUE(Ledger::Create(dir, {.segment_bytes = 64 << 10}).ok());
+  ASSERT_TRUE(Ledger::Create(dir, OpaqueLedger(64 << 10)).ok());
   std::vector<AcknowledgedEvent> acked;
   int killed_while_appending = 0;
   for (int cycle = 0; cycle < 20; ++cycle) {

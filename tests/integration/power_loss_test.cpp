@@ -27,6 +27,7 @@ using testing::FaultInjectionFileSystem;
 using testing::RandomAppends;
 using testing::Request;
 using testing::RequestPayload;
+using testing::OpaqueLedger;
 using testing::TempDir;
 
 // Small segments, so that appends roll over to new segments (and the preallocator runs)
@@ -144,7 +145,7 @@ void RunPowerCutLane(uint64_t seed, int lane, const LaneOptions& lane_options,
   TempDir tmp;
   const std::string dir = tmp.Sub("ledger"), index = dir + "/index";
   const std::string snapshot = tmp.Sub("index-snapshot");
-  ASSERT_TRUE(Ledger::Create(dir, {.segment_bytes = kSegmentBytes}).ok());
+  ASSERT_TRUE(Ledger::Create(dir, OpaqueLedger(kSegmentBytes)).ok());
   AcknowledgedLog acked;
   for (int cycle = 0; cycle < cycles && !::testing::Test::HasFailure(); ++cycle) {
     const bool torn = lane_options.always_torn || cycle % 2 == 1;

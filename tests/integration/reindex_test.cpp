@@ -16,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CreateAndOpen;
 using testing::Event;
+using testing::OpaqueLedger;
 using testing::Request;
 using testing::TempDir;
 
@@ -213,7 +214,7 @@ TEST(Reindex, ReindexRefusesWhatIsNotALedgerAndReadOnlyOptions) {
   Status none = Ledger::Reindex(dir.Sub("nothing-here"), {});
   EXPECT_EQ(none.code(), StatusCode::kNotFound) << none.ToString();
   EXPECT_FALSE(fs::exists(dir.Sub("nothing-here/index")));
-  ASSERT_TRUE(Ledger::Create(dir.Sub("l"), {.segment_bytes = kSmallSegments}).ok());
+  ASSERT_TRUE(Ledger::Create(dir.Sub("l"), OpaqueLedger(kSmallSegments)).ok());
   LedgerOptions ro;
   ro.read_only = true;
   EXPECT_EQ(Ledger::Reindex(dir.Sub("l"), ro).code(), StatusCode::kInvalidArgument);

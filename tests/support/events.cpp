@@ -22,11 +22,16 @@ AppendRequest Request(std::string stream, ExpectedVersion expected, std::vector<
   return r;
 }
 
-std::unique_ptr<Ledger> CreateAndOpen(const std::string& dir, uint64_t segment_bytes,
-                                      LedgerOptions options) {
+CreateOptions OpaqueLedger(uint64_t segment_bytes) {
   CreateOptions create;
   create.segment_bytes = segment_bytes;
-  Status s = Ledger::Create(dir, create);
+  create.events = EventSchema::kOpaque;
+  return create;
+}
+
+std::unique_ptr<Ledger> CreateAndOpen(const std::string& dir, uint64_t segment_bytes,
+                                      LedgerOptions options) {
+  Status s = Ledger::Create(dir, OpaqueLedger(segment_bytes));
   if (!s.ok()) {
     ADD_FAILURE() << "Ledger::Create(" << dir << "): " << s.ToString();
     return nullptr;

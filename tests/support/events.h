@@ -16,7 +16,11 @@ ProposedEvent Event(std::string type, std::string payload = "{}");
 
 AppendRequest Request(std::string stream, ExpectedVersion expected, std::vector<ProposedEvent> events);
 
-// A ledger created in `dir` with small segments (`segment_bytes`), opened as the writer.
+// Options of an opaque ledger (any type, payload stored as given): the engine's tests
+// exercise the log, the index and the append path, not the catalogue.
+CreateOptions OpaqueLedger(uint64_t segment_bytes);
+
+// An opaque ledger created in `dir` with small segments (`segment_bytes`), opened as the writer.
 // Aborts the test (ADD_FAILURE + nullptr) if either step fails.
 std::unique_ptr<Ledger> CreateAndOpen(const std::string& dir, uint64_t segment_bytes = 1 << 20,
                                       LedgerOptions options = {});

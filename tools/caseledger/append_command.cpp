@@ -1,6 +1,7 @@
-// caseledger append DIR --stream S --type T --data TEXT ...: append one event durably.
+// caseledger append DIR --stream S --type T --data JSON ...: append one event durably.
 #include <iostream>
 
+#include "caseledger/case_events.h"
 #include "caseledger/json.h"
 #include "command_support.h"
 #include "commands.h"
@@ -20,7 +21,11 @@ void AddAppendCommand(CLI::App& app) {
   AddDirArgument(*cmd, args->dir);
   cmd->add_option("--stream", args->stream, "Stream id, e.g. case-00042")->required();
   cmd->add_option("--type", args->type, "Event type, e.g. CaseOpened")->required();
-  cmd->add_option("--data", args->data, "The event's payload (stored as given)")->required();
+  cmd->add_option("--data", args->data,
+                  "The event's data as JSON, personal fields in clear (the ledger seals them), e.g. "
+                  R"({"referralId":"r-1","serviceType":"education","toAgency":"school-3"}; )"
+                  "docs/events.md lists every type's fields. An opaque ledger stores it as given")
+      ->required();
   cmd->add_option("--expected-version", args->expected,
                   "any, no_stream, stream_exists, or the stream's current version N")
       ->default_str("any");
@@ -50,6 +55,11 @@ void AddAppendCommand(CLI::App& app) {
     }
     e.type = args->type;
     e.payload = args->data;
+    if (const EventType* type = FindEventType(e.type)) {
+      auto payload = PayloadFromJson(*type, args->data);
+      if (!payload.ok()) Fail(name, payload.status().WithContext("--data"));
+      e.payload = std::move(*payload);
+    }
     if (!args->occurred_at.empty()) {
       auto t = ParseTimestamp(args->occurred_at);
       if (!t.ok()) Fail(name, t.status().WithContext("--occurred-at"));

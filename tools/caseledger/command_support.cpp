@@ -13,14 +13,32 @@ void Fail(const std::string& command, const Status& status) {
   throw CLI::RuntimeError(kExitFailure);
 }
 
+namespace {
+
+// --master-key-file of the command being run (one command per process).
+std::string& MasterKeyFileFlag() {
+  static std::string path;
+  return path;
+}
+
+LedgerOptions Options() {
+  LedgerOptions options;
+  options.master_key_file = MasterKeyFileFlag();  // empty: the library reads the variable
+  return options;
+}
+
+}  // namespace
+
+const std::string& MasterKeyFile() { return MasterKeyFileFlag(); }
+
 std::unique_ptr<Ledger> OpenForWriting(const std::string& command, const std::string& dir) {
-  auto ledger = Ledger::Open(dir, LedgerOptions{});
+  auto ledger = Ledger::Open(dir, Options());
   if (!ledger.ok()) Fail(command, ledger.status());
   return std::move(ledger).value();
 }
 
 std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::string& dir) {
-  auto ledger = Ledger::Open(dir, LedgerOptions{});
+  auto ledger = Ledger::Open(dir, Options());
   if (!ledger.ok() && ledger.status().code() == StatusCode::kCorruption) {
     // Recovery refused to open for writing; reading (and verifying) what the index holds
     // still works and is how the damage gets examined.
@@ -29,7 +47,7 @@ std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::st
   }
   if (!ledger.ok() && (ledger.status().code() == StatusCode::kBusy ||
                        ledger.status().code() == StatusCode::kCorruption)) {
-    LedgerOptions options;
+    LedgerOptions options = Options();
     options.read_only = true;
     ledger = Ledger::Open(dir, options);
   }
@@ -39,6 +57,11 @@ std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::st
 
 void AddDirArgument(CLI::App& command, std::string& dir) {
   command.add_option("DIR", dir, "The ledger directory")->required()->type_name("DIR");
+  command.add_option("--master-key-file", MasterKeyFileFlag(),
+                     "The master key (a file of 64 hex digits, kept outside DIR) that opens the "
+                     "child keys in DIR/keys: needed to append events with personal fields and "
+                     "to read them in clear (default: the file $CASELEDGER_MASTER_KEY_FILE names)")
+      ->type_name("FILE");
 }
 
 Progress::Progress(std::string label) : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)) {}

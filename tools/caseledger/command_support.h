@@ -25,8 +25,11 @@ std::unique_ptr<Ledger> OpenForWriting(const std::string& command, const std::st
 // recovery finds the log damaged, read-only.
 std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::string& dir);
 
-// Adds the DIR positional argument every ledger command takes.
+// Adds the DIR positional argument every ledger command takes, and --master-key-file,
+// which OpenForWriting / OpenForReading pass on.
 void AddDirArgument(CLI::App& command, std::string& dir);
+// The --master-key-file given to this command, or "".
+const std::string& MasterKeyFile();
 
 // Progress on stderr when it is a terminal: "label: 12,345 / 100,000 (12%)".
 class Progress {

@@ -1,7 +1,9 @@
-// caseledger read DIR STREAM | --all: print events.
+// caseledger read DIR STREAM | --all: print events. A case event's data is shown as the
+// JSON it was appended as, personal fields in clear when the master key opens them.
 #include <iostream>
 #include <limits>
 
+#include "caseledger/case_events.h"
 #include "caseledger/json.h"
 #include "command_support.h"
 #include "commands.h"
@@ -9,6 +11,24 @@
 
 namespace caseledger::cli {
 namespace {
+
+// The event with its personal fields opened where the master key allows (otherwise they
+// stay sealed and show as {"sealed": "<key id>"}).
+RecordedEvent Opened(Ledger& ledger, const RecordedEvent& r) {
+  const EventType* type = FindEventType(r.event.type);
+  if (!type || !type->has_personal_fields) return r;
+  RecordedEvent out = r;
+  if (auto open = ledger.OpenPersonalFields(r); open.ok()) out.event.payload = std::move(*open);
+  return out;
+}
+
+// The data column: JSON for a catalogue type, the stored bytes otherwise (opaque ledgers).
+std::string Data(const RecordedEvent& r) {
+  const EventType* type = FindEventType(r.event.type);
+  if (!type) return r.event.payload;
+  auto json = PayloadToJson(*type, r.event.payload);
+  return json.ok() ? *json : r.event.payload;
+}
 
 Table EventTable(const std::vector<RecordedEvent>& events) {
   Table t{{{"position", true},
@@ -30,7 +50,7 @@ Table EventTable(const std::vector<RecordedEvent>& events) {
                       FormatTimestamp(r.recorded_at),
                       ToMicros(e.occurred_at) ? FormatTimestamp(e.occurred_at) : "",
                       e.actor == Actor{} ? "" : ActorToJson(e.actor), r.recorded_by, e.id.ToHex(),
-                      e.corrects ? std::to_string(e.corrects) : "", e.correction_reason, e.payload});
+                      e.corrects ? std::to_string(e.corrects) : "", e.correction_reason, Data(r)});
   }
   return t;
 }
@@ -77,6 +97,24 @@ void AddReadCommand(CLI::App& app) {
                                   args->limit);
     }
     if (!events.ok()) Fail(name, events.status());
+    for (RecordedEvent& r : *events) r = Opened(*ledger, r);
+    if (args->format == OutputFormat::kJson) {
+      // Case events as JSON objects with "data" as appended; the table's rows otherwise.
+      std::string out = "[";
+      bool all_case_events = true;
+      for (const RecordedEvent& r : *events) {
+        auto json = RecordedEventToJson(r);
+        if (!json.ok()) {
+          all_case_events = false;
+          break;
+        }
+        out += (out.size() > 1 ? ",\n" : "\n") + *json;
+      }
+      if (all_case_events) {
+        std::cout << out << (events->empty() ? "]\n" : "\n]\n");
+        return;
+      }
+    }
     PrintTable(EventTable(*events), args->format, std::cout);
   });
 }

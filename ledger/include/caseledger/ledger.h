@@ -39,6 +39,18 @@
 namespace caseledger {
 inline namespace v1 {
 
+// What a ledger accepts as events; fixed when it is created.
+enum class EventSchema {
+  // The case-event catalogue (case_events.h): an event's type must be in the catalogue and
+  // its payload must decode as that type with every required field; personal fields are
+  // sealed under per-child keys (DIR/keys, sealed under the master key) before anything is
+  // written. The default.
+  kCaseEvents,
+  // Any type, payload bytes stored as given. For the engine's own tests and the peers'
+  // benchmark data; never for personal data, which it would store in clear.
+  kOpaque,
+};
+
 // Fixed when a ledger directory is created.
 struct CreateOptions {
   // Size of each preallocated segment file of the log. A record never spans segments, so
@@ -46,6 +58,11 @@ struct CreateOptions {
   // sequential write of its size, done ahead of need in the background), so smaller
   // segments spread that cost more evenly. Default: 64 MiB. Tests use small segments.
   uint64_t segment_bytes = 64ull << 20;
+  // Default: kCaseEvents.
+  EventSchema events = EventSchema::kCaseEvents;
+  // kCaseEvents: the file of the master key that seals DIR/keys (64 hex digits; see
+  // LedgerOptions::master_key_file). Required; it must exist.
+  std::string master_key_file;
 };
 
 struct LedgerOptions {
@@ -65,9 +82,18 @@ struct LedgerOptions {
   // them to queue before it commits a group (it never waits for a single writer).
   // Default: 200 microseconds.
   std::chrono::microseconds group_commit_max_wait{200};
+  // The master key file of a case-event ledger (64 hex digits), kept outside DIR. Empty:
+  // the file CASELEDGER_MASTER_KEY_FILE names, if set. Without one the ledger still opens:
+  // appends of events with personal fields are refused and reads show those fields
+  // sealed. A key that does not open DIR/keys makes Open fail. Default: empty.
+  std::string master_key_file;
   // The file layer under the segment log. Default: PosixFileSystem().
   std::shared_ptr<FileSystem> file_system;
 };
+
+// Writes a new random master key to `path` (64 hex digits, mode 0600). kAlreadyExists if
+// the file exists: a master key is never overwritten.
+Status CreateMasterKeyFile(const std::string& path);
 
 enum class Direction { kForward, kBackward };
 
@@ -141,6 +167,11 @@ class Ledger {
   virtual Result<std::vector<AppendResult>> AppendBatch(std::span<const AppendRequest> requests,
                                                         std::string_view principal = {}) = 0;
 
+  // The payload of `event` (as read from this ledger) with its personal fields in clear,
+  // where the ledger holds the child's key; fields it cannot open stay sealed (in JSON:
+  // {"sealed": "<key id>"}). kInvalidArgument without the master key; an opaque ledger's
+  // payload comes back as stored.
+  virtual Result<std::string> OpenPersonalFields(const RecordedEvent& event) = 0;
   // The stream's current version (that of its last event), or kNoStream.
   virtual Result<StreamVersion> GetStreamVersion(std::string_view stream) = 0;
 

@@ -18,53 +18,6 @@ namespace {
 // which recovery relies on.
 constexpr size_t kMaxGroupEvents = 20'000;
 constexpr size_t kMaxGroupPayloadBytes = 16u << 20;
-constexpr size_t kMaxAppendBytesCap = 32u << 20;
-
-// "request 3, " for batches of several requests, "" for a single request.
-std::string RequestPrefix(size_t r, size_t count) {
-  return count > 1 ? "request " + std::to_string(r) + ", " : std::string();
-}
-
-// Checks everything that needs no ledger state. Fills the batch's totals.
-Status ValidateBatch(std::span<const AppendRequest> requests, const LedgerOptions& options,
-                     size_t& events, size_t& payload_bytes) {
-  if (requests.empty()) return Status::InvalidArgument("append batch has no requests");
-  events = 0;
-  payload_bytes = 0;
-  std::unordered_set<std::string_view> ids;
-  for (size_t r = 0; r < requests.size(); ++r) {
-    const AppendRequest& request = requests[r];
-    const std::string prefix = RequestPrefix(r, requests.size());
-    Status s = ValidateStreamId(request.stream);
-    if (!s.ok()) return s.WithContext(prefix.empty() ? "stream" : prefix + "stream");
-    if (request.events.empty())
-      return Status::InvalidArgument(prefix + "append request has no events");
-    for (size_t i = 0; i < request.events.size(); ++i) {
-      const ProposedEvent& e = request.events[i];
-      auto where = [&] { return prefix + "event " + std::to_string(i) + " (id " + e.id.ToHex() + ")"; };
-      s = ValidateProposedEvent(e);
-      if (!s.ok()) return s.WithContext(where());
-      if (e.payload.size() > options.max_payload_bytes)
-        return Status::InvalidArgument(where() + ": payload of " + std::to_string(e.payload.size()) +
-                                       " bytes exceeds the limit of " +
-                                       std::to_string(options.max_payload_bytes));
-      std::string_view key(reinterpret_cast<const char*>(e.id.bytes.data()), 16);
-      if (!ids.insert(key).second)
-        return Status::InvalidArgument(where() + ": the same event id appears twice in one append");
-      payload_bytes += e.payload.size();
-    }
-    events += request.events.size();
-  }
-  if (events > options.max_events_per_append)
-    return Status::InvalidArgument("append has " + std::to_string(events) + " events; at most " +
-                                   std::to_string(options.max_events_per_append) + " are allowed");
-  const size_t max_bytes = std::min(options.max_append_bytes, kMaxAppendBytesCap);
-  if (payload_bytes > max_bytes)
-    return Status::InvalidArgument("append carries " + std::to_string(payload_bytes) +
-                                   " payload bytes; at most " + std::to_string(max_bytes) +
-                                   " are allowed");
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -86,18 +39,13 @@ Status Sequencer::Health() const {
   return health_;
 }
 
-Result<std::vector<AppendResult>> Sequencer::Append(std::span<const AppendRequest> requests,
-                                                    std::string_view recorded_by) {
+Result<std::vector<AppendResult>> Sequencer::Append(const AdmittedBatch& batch, std::string_view recorded_by) {
   Pending pending;
-  CASELEDGER_RETURN_IF_ERROR(
-      ValidateBatch(requests, options_, pending.events, pending.payload_bytes));
-  pending.requests = requests;
+  pending.requests = batch.requests;
+  pending.digests = batch.digests;
+  pending.events = batch.events;
+  pending.payload_bytes = batch.payload_bytes;
   pending.recorded_by = recorded_by.empty() ? std::string_view(options_.local_principal) : recorded_by;
-  // Digests are computed by each caller, in parallel, before it queues.
-  pending.digests.reserve(pending.events);
-  for (const AppendRequest& request : requests)
-    for (const ProposedEvent& e : request.events)
-      pending.digests.push_back(envelope::ComputeContentDigest(meta_.digest_key, request.stream, e));
 
   std::unique_lock lock(mutex_);
   if (!health_.ok()) return health_;

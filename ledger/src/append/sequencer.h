@@ -1,7 +1,7 @@
 // Sequencer: the one place that owns the head of the log and decides positions.
 //
-// Callers (any thread) validate their batch of requests and compute content digests, then
-// queue it. The caller at the front of the queue becomes the leader (LevelDB's writer
+// Callers (any thread) admit their batch (append/admission.h: validation, content digests,
+// sealing), then queue it. The caller at the front of the queue becomes the leader (LevelDB's writer
 // queue): it takes what is queued as one group commit while the others wait. For each
 // batch it checks idempotency first, then every expected version, then assigns positions,
 // stream versions and recorded-at and writes the records; a batch is all or nothing. It
@@ -24,6 +24,7 @@
 #include <span>
 #include <vector>
 
+#include "append/admission.h"
 #include "append/commit_state.h"
 #include "caseledger/ledger.h"
 #include "index/index_writer.h"
@@ -40,8 +41,7 @@ class Sequencer {
   ~Sequencer();
 
   // Thread-safe; blocks until the batch is durable or has failed.
-  Result<std::vector<AppendResult>> Append(std::span<const AppendRequest> requests,
-                                           std::string_view recorded_by);
+  Result<std::vector<AppendResult>> Append(const AdmittedBatch& batch, std::string_view recorded_by);
 
   Status Health() const;
 
@@ -49,7 +49,7 @@ class Sequencer {
   struct Pending {
     std::span<const AppendRequest> requests;
     std::string_view recorded_by;
-    std::vector<envelope::ContentDigest> digests;  // all events of all requests, in order
+    std::span<const envelope::ContentDigest> digests;  // all events of all requests, in order
     size_t events = 0;
     size_t payload_bytes = 0;
     Result<std::vector<AppendResult>> result = Status::Cancelled("not yet answered");

@@ -44,11 +44,16 @@ Status WriteNewFileDurably(const std::string& path, std::string_view bytes, mode
   return Status::Ok();
 }
 
+const char* EventSchemaName(EventSchema events) {
+  return events == EventSchema::kOpaque ? "opaque" : "case-events-v1";
+}
+
 }  // namespace
 
-Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes) {
+Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes, EventSchema events) {
   LedgerMeta meta;
   meta.segment_bytes = segment_bytes;
+  meta.events = events;
   meta.created_at = Now();
   randombytes_buf(meta.ledger_id.data(), meta.ledger_id.size());
   randombytes_buf(meta.digest_key.data(), meta.digest_key.size());
@@ -64,7 +69,8 @@ Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segmen
        << "format_version = " << meta.format_version << "\n"
        << "ledger_id = " << Hex(meta.ledger_id.data(), 16) << "\n"
        << "segment_bytes = " << meta.segment_bytes << "\n"
-       << "created_at = " << FormatTimestamp(meta.created_at) << "\n";
+       << "created_at = " << FormatTimestamp(meta.created_at) << "\n"
+       << "events = " << EventSchemaName(meta.events) << "\n";
   CASELEDGER_RETURN_IF_ERROR(WriteNewFileDurably(meta_dir + "/ledger", text.str(), 0644));
   return meta;
 }
@@ -99,6 +105,13 @@ Result<LedgerMeta> ReadLedgerMeta(const std::string& meta_dir) {
   CASELEDGER_ASSIGN_OR_RETURN(std::string id, field("ledger_id"));
   CASELEDGER_ASSIGN_OR_RETURN(std::string seg, field("segment_bytes"));
   CASELEDGER_ASSIGN_OR_RETURN(std::string created, field("created_at"));
+  CASELEDGER_ASSIGN_OR_RETURN(std::string events, field("events"));
+  if (events == EventSchemaName(EventSchema::kCaseEvents))
+    meta.events = EventSchema::kCaseEvents;
+  else if (events == EventSchemaName(EventSchema::kOpaque))
+    meta.events = EventSchema::kOpaque;
+  else
+    return Status::Corruption(path + ": events = " + events + " is not case-events-v1 or opaque");
   auto number = [&](const std::string& s, uint64_t& out) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && end == s.data() + s.size();

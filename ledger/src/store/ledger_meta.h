@@ -5,6 +5,7 @@
 //                          ledger_id = <32 hex digits>
 //                          segment_bytes = 268435456
 //                          created_at = 2026-11-29T08:00:00Z
+//                          events = case-events-v1        (or "opaque")
 //   DIR/meta/digest.key  32 random bytes (mode 0600): the key of content digests
 //
 // Later issues add signed checkpoints and token hashes here, as append-only files.
@@ -12,6 +13,7 @@
 
 #include <string>
 
+#include "caseledger/ledger.h"
 #include "caseledger/status.h"
 #include "caseledger/time.h"
 #include "envelope/content_digest.h"
@@ -27,10 +29,11 @@ struct LedgerMeta {
   uint64_t segment_bytes = 0;
   Timestamp created_at{};
   envelope::DigestKey digest_key{};
+  EventSchema events = EventSchema::kCaseEvents;
 };
 
 // Writes DIR/meta for a new ledger (fresh id and key); kAlreadyExists if present.
-Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes);
+Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes, EventSchema events);
 // Reads DIR/meta; NotFound if `meta_dir` holds no ledger, Corruption if malformed.
 Result<LedgerMeta> ReadLedgerMeta(const std::string& meta_dir);
 
