@@ -30,6 +30,14 @@ using capnp::JsonValue;
 std::string Str(kj::StringPtr s) { return std::string(s.begin(), s.end()); }
 std::string Str(capnp::Text::Reader s) { return std::string(s.begin(), s.end()); }
 
+// A kj exception's description without the failed condition KJ_REQUIRE puts before it
+// ("expected prefix == ...; Unexpected input in JSON message." -> the part after "; ").
+std::string Reason(const kj::Exception& e) {
+  std::string d = Str(e.getDescription());
+  const size_t cut = d.rfind("; ");
+  return cut == std::string::npos ? d : d.substr(cut + 2);
+}
+
 bool IsRequired(capnp::StructSchema::Field field) {
   for (auto a : field.getProto().getAnnotations())
     if (a.getId() == kRequiredAnnotation) return true;
@@ -349,7 +357,7 @@ Result<std::string> PayloadFromJsonValue(const EventType& type, JsonValue::Reade
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<capnp::DynamicStruct>(type.schema);
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { GetCodec().json.decode(data, root); })) {
-    return Bad(path, Str(e->getDescription()));
+    return Bad(path, Reason(*e));
   }
   return ToBytes(message);
 }
@@ -358,7 +366,7 @@ Status ParseJson(std::string_view text, JsonValue::Builder out, const std::strin
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
                 GetCodec().json.decodeRaw(kj::ArrayPtr<const char>(text.data(), text.size()), out);
               })) {
-    return Status::InvalidArgument(what + " is not valid JSON: " + Str(e->getDescription()));
+    return Status::InvalidArgument(what + " is not valid JSON: " + Reason(*e));
   }
   return Status::Ok();
 }
@@ -404,7 +412,7 @@ Status ValidatePayload(const EventType& type, std::string_view payload) {
   PayloadReader reader(payload);
   Status status;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { status = CheckPayloadStruct(reader.Root(type.schema), "data", 0); })) {
-    return Status::InvalidArgument("the payload is not a " + type.name + ": " + Str(e->getDescription()));
+    return Status::InvalidArgument("the payload is not a " + type.name + ": " + Reason(*e));
   }
   return status;
 }
@@ -414,7 +422,7 @@ Result<std::string> PayloadToJson(const EventType& type, std::string_view payloa
   PayloadReader reader(payload);
   std::string out;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { out = Str(kj::StringPtr(GetCodec().json.encode(reader.Root(type.schema)))); })) {
-    return Status::Corruption("the payload is not a " + type.name + ": " + Str(e->getDescription()));
+    return Status::Corruption("the payload is not a " + type.name + ": " + Reason(*e));
   }
   return out;
 }
@@ -539,7 +547,7 @@ Result<std::string> RecordedEventToJson(const RecordedEvent& r) {
                 out = Str(kj::StringPtr(codec.encodeRaw(root.asReader())));
               })) {
     return Status::Corruption("the payload of position " + std::to_string(r.position) + " is not a " + type->name +
-                              ": " + Str(ex->getDescription()));
+                              ": " + Reason(*ex));
   }
   return out;
 }

@@ -64,18 +64,28 @@ void AddDirArgument(CLI::App& command, std::string& dir) {
       ->type_name("FILE");
 }
 
-Progress::Progress(std::string label) : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)) {}
+Progress::Progress(std::string label)
+    : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)), started_(std::chrono::steady_clock::now()) {}
 
 void Progress::Update(uint64_t done, uint64_t total) {
   if (!tty_) return;
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-  if (now - last_ms_ < 100 && done != total) return;
-  last_ms_ = now;
+  const auto now = std::chrono::steady_clock::now();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  if (now_ms - last_ms_ < 100 && done != total) return;
+  last_ms_ = now_ms;
   const unsigned pct = total ? static_cast<unsigned>(done * 100 / total) : 100;
-  std::fprintf(stderr, "\r%s: %s / %s (%u%%)", label_.c_str(), WithThousands(done).c_str(),
-               WithThousands(total).c_str(), pct);
+  const double seconds = std::chrono::duration<double>(now - started_).count();
+  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+  std::string eta = "-";
+  if (rate > 0 && total >= done) {
+    const auto left = static_cast<uint64_t>(static_cast<double>(total - done) / rate);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%llu:%02llu", static_cast<unsigned long long>(left / 60),
+                  static_cast<unsigned long long>(left % 60));
+    eta = buf;
+  }
+  std::fprintf(stderr, "\r\033[K%s: %s / %s (%u%%), %s/s, ETA %s", label_.c_str(), WithThousands(done).c_str(),
+               WithThousands(total).c_str(), pct, WithThousands(static_cast<uint64_t>(rate)).c_str(), eta.c_str());
   std::fflush(stderr);
 }
 

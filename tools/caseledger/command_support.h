@@ -2,6 +2,7 @@
 // and terminal progress.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,7 +32,7 @@ void AddDirArgument(CLI::App& command, std::string& dir);
 // The --master-key-file given to this command, or "".
 const std::string& MasterKeyFile();
 
-// Progress on stderr when it is a terminal: "label: 12,345 / 100,000 (12%)".
+// Progress on stderr when it is a terminal: "label: 12,345 / 100,000 (12%), 45,000/s, ETA 0:02".
 class Progress {
  public:
   explicit Progress(std::string label);
@@ -41,6 +42,7 @@ class Progress {
  private:
   std::string label_;
   bool tty_;
+  std::chrono::steady_clock::time_point started_;
   int64_t last_ms_ = 0;
 };
 

@@ -7,6 +7,7 @@ namespace caseledger::cli {
 
 void AddInitCommand(CLI::App& app);
 void AddAppendCommand(CLI::App& app);
+void AddImportCommand(CLI::App& app);
 void AddReadCommand(CLI::App& app);
 void AddVerifyCommand(CLI::App& app);
 void AddReindexCommand(CLI::App& app);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 
   caseledger::cli::AddInitCommand(app);
   caseledger::cli::AddAppendCommand(app);
+  caseledger::cli::AddImportCommand(app);
   caseledger::cli::AddReadCommand(app);
   caseledger::cli::AddVerifyCommand(app);
   caseledger::cli::AddReindexCommand(app);

@@ -85,6 +85,7 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
   const auto requests = batch.requests;
   // Types and payloads first, so that a bad event refuses the batch before any key is made.
   std::vector<const EventType*> types;
+  std::vector<bool> personal;  // per event: holds a personal field to seal
   std::vector<seal::KeyRequest> key_requests;
   std::vector<std::string> child_refs;
   types.reserve(batch.events);
@@ -98,7 +99,8 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
       Status s = ValidatePayload(*type, e.payload);
       if (!s.ok()) return s.WithContext(Where(r, requests.size(), i, e));
       types.push_back(type);
-      if (type->has_personal_fields) {
+      personal.push_back(seal::CarriesPersonalData(*type, e.payload));
+      if (personal.back()) {
         if (!keys_)
           return Status::InvalidArgument(
               Where(r, requests.size(), i, e) +
@@ -113,7 +115,7 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
     size_t k = 0, n = 0;
     for (const AppendRequest& request : requests)
       for (size_t i = 0; i < request.events.size(); ++i, ++n)
-        if (types[n]->has_personal_fields) key_requests.push_back({request.stream, child_refs[k++]});
+        if (personal[n]) key_requests.push_back({request.stream, child_refs[k++]});
     CASELEDGER_ASSIGN_OR_RETURN(keys, keys_->EnsureKeys(key_requests));
     batch.sealed.assign(requests.begin(), requests.end());
   }
@@ -124,7 +126,7 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
   for (size_t r = 0; r < requests.size(); ++r) {
     for (size_t i = 0; i < requests[r].events.size(); ++i, ++n) {
       const ProposedEvent& e = requests[r].events[i];
-      if (!types[n]->has_personal_fields) {
+      if (!personal[n]) {
         batch.digests.push_back(envelope::ComputeContentDigest(meta_.digest_key, requests[r].stream, e));
         batch.payload_bytes += e.payload.size();
         continue;

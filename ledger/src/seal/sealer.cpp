@@ -144,10 +144,39 @@ Result<std::string> OpenPayload(const EventType& type, std::string_view stream, 
                                                    nonce.begin(), key->key.data()) != 0)
       return Status::Corruption(path + ": the sealed field does not open with its key (altered, or moved from "
                                        "another event)");
+    field.initLocked();  // clears key id, nonce and ciphertext: the copy keeps only the clear text
     field.setClear(capnp::Text::Reader(clear.data(), clear.size()));
     sodium_memzero(clear.data(), clear.size());
     return Status::Ok();
   });
+}
+
+bool CarriesPersonalData(const EventType& type, std::string_view payload) {
+  if (!type.has_personal_fields || payload.size() % 8 != 0) return false;
+  auto words = kj::heapArray<capnp::word>(payload.size() / 8);
+  std::memcpy(words.begin(), payload.data(), payload.size());
+  bool found = false;
+  kj::runCatchingExceptions([&] {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = words.size() * 4 + 64;
+    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
+    std::function<void(capnp::DynamicStruct::Reader, int)> walk = [&](capnp::DynamicStruct::Reader s, int depth) {
+      if (depth > kMaxDepth) return;
+      for (auto field : s.getSchema().getFields()) {
+        auto t = field.getType();
+        if (found || !(t.isStruct() || t.isList()) || !s.has(field)) continue;
+        if (IsSealed(t) || (t.isList() && IsSealed(t.asList().getElementType()))) {
+          found = true;
+        } else if (t.isStruct()) {
+          walk(s.get(field).as<capnp::DynamicStruct>(), depth + 1);
+        } else if (t.asList().getElementType().isStruct()) {
+          for (auto item : s.get(field).as<capnp::DynamicList>()) walk(item.as<capnp::DynamicStruct>(), depth + 1);
+        }
+      }
+    };
+    walk(reader.getRoot<capnp::DynamicStruct>(type.schema), 0);
+  });
+  return found;
 }
 
 std::string ChildRefOf(const EventType& type, std::string_view payload) {
