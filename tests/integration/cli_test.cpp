@@ -19,9 +19,8 @@
 #include "events.h"
 #include "log/frame.h"
 #include "log/segment.h"
+#include "run_program.h"
 #include "temp_dir.h"
-
-extern char** environ;
 
 namespace caseledger {
 namespace {
@@ -29,65 +28,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
+using CliRun = testing::ProgramRun;
+using testing::Describe;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `caseledger args...` with stdout and stderr captured; -1 if it had to be killed.
-CliRun Cli(const std::vector<std::string>& args) {
-  TempDir scratch;
-  const std::string out_path = scratch.Sub("stdout"), err_path = scratch.Sub("stderr");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  std::vector<std::string> storage = {CASELEDGER_BIN};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  CliRun run;
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, CASELEDGER_BIN, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    ADD_FAILURE() << "cannot run " << CASELEDGER_BIN << ": " << std::strerror(rc);
-    return run;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) != pid) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << "caseledger did not finish within 30 s";
-      return run;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  if (WIFEXITED(status))
-    run.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status))
-    run.exit_code = 128 + WTERMSIG(status);
-  run.out = ReadFile(out_path);
-  run.err = ReadFile(err_path);
-  return run;
-}
-
-std::string Describe(const CliRun& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout:\n" + r.out + "--- stderr:\n" +
-         r.err;
-}
+// Runs `caseledger args...` with stdout and stderr captured.
+CliRun Cli(const std::vector<std::string>& args) { return testing::RunProgram(CASELEDGER_BIN, args); }
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;

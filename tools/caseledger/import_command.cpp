@@ -155,12 +155,14 @@ void AddImportCommand(CLI::App& app) {
     Position first = 0, last = 0;
     Batch batch;
     Progress progress("importing " + args->file);
-    auto stop = [&](uint64_t line, const Status& s) {
+    // Stops at `line`; the lines before `unwritten` are in the ledger, none after.
+    auto stop = [&](uint64_t line, uint64_t unwritten, const Status& s) {
       progress.Finish();
       std::cerr << "caseledger import: stopped at line " << line << ": " << s.ToString() << "\n"
-                << "lines before " << line << " are in the ledger (" << WithThousands(appended) << " appended, "
-                << WithThousands(already) << " already there); fix the cause and run the same import again: "
-                << "lines already appended are recognised by their event ids and skipped\n";
+                << "the lines before line " << unwritten << " are in the ledger (" << WithThousands(appended)
+                << " appended, " << WithThousands(already) << " already there); from line " << unwritten
+                << " on nothing was written. Fix the cause and run the same import again: lines already "
+                << "appended are recognised by their event ids and skipped\n";
       throw CLI::RuntimeError(kExitFailure);
     };
     auto account = [&](const AppendResult& r) {
@@ -182,12 +184,12 @@ void AddImportCommand(CLI::App& app) {
         // boundaries): append it line by line, so that each line is either recognised or new.
         for (size_t i = 0; i < batch.requests.size(); ++i) {
           auto one = ledger->Append(batch.requests[i]);
-          if (!one.ok()) stop(batch.lines[i], one.status());
+          if (!one.ok()) stop(batch.lines[i], batch.lines[i], one.status());
           account(*one);
         }
       } else {
         const size_t at = RequestOf(results.status()).value_or(0);
-        stop(batch.lines[std::min(at, batch.lines.size() - 1)], results.status());
+        stop(batch.lines[std::min(at, batch.lines.size() - 1)], batch.lines.front(), results.status());
       }
       batch.Clear();
       progress.Update(appended + already, valid);
