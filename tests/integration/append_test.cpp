@@ -128,6 +128,32 @@ TEST(Append, RetryWhoseIdsOnlyPartlyExistIsRefused) {
   EXPECT_EQ(ledger->CommittedPosition(), 1u);
 }
 
+TEST(Append, ACorrectionMustNameAnEarlierPosition) {
+  TempDir dir;
+  auto ledger = CreateAndOpen(dir.path());
+  ASSERT_TRUE(ledger);
+  ASSERT_TRUE(ledger->Append(Request("case-1", ExpectedVersion::Any(), {Event("RiskAssessed")})).ok());
+  auto correction = [](Position corrects) {
+    ProposedEvent e = Event("RiskAssessed");
+    e.corrects = corrects;
+    e.correction_reason = "wrong level";
+    return e;
+  };
+  // Itself, or a position not yet written: refused, naming both.
+  for (Position bad : {2u, 5188u}) {
+    auto r = ledger->Append(Request("case-1", ExpectedVersion::Any(), {correction(bad)}));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("corrects position " + std::to_string(bad)), std::string::npos)
+        << r.status().ToString();
+  }
+  EXPECT_EQ(ledger->CommittedPosition(), 1u);
+  // An earlier event, including one earlier in the same append.
+  auto ok = ledger->Append(Request("case-1", ExpectedVersion::Any(), {correction(1), Event("NoteAdded"), correction(3)}));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ledger->CommittedPosition(), 4u);
+}
+
 TEST(Append, RecordedAtNeverDecreasesAndRecordedByIsTheLedgersPrincipal) {
   TempDir dir;
   auto ledger = CreateAndOpen(dir.path());

@@ -165,6 +165,22 @@ Result<bool> Sequencer::Decide(Pending& p, std::vector<StreamVersion>& bases) {
     return false;
   }
 
+  // A correction names an earlier event: a position this append's own event follows.
+  const Position first = writer_.next_position();
+  k = 0;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    for (size_t i = 0; i < requests[r].events.size(); ++i, ++k) {
+      const Position corrects = requests[r].events[i].corrects;
+      if (corrects != 0 && corrects >= first + k) {
+        p.result = Status::InvalidArgument(RequestPrefix(r, requests.size()) + "event " + std::to_string(i) +
+                                           ": corrects position " + std::to_string(corrects) +
+                                           ", which is not an earlier event (this event would be position " +
+                                           std::to_string(first + k) + ")");
+        return false;
+      }
+    }
+  }
+
   // Expected versions, in order: a later request on the same stream counts the earlier.
   std::unordered_map<std::string_view, StreamVersion> batch_heads;
   bases.clear();
