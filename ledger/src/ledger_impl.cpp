@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <optional>
 
+#include "caseledger/case_events.h"
 #include "envelope/envelope_codec.h"
 #include "log/log_reader.h"
 #include "merkle/hashing.h"
 #include "seal/master_key.h"
 #include "seal/sealer.h"
-#include "caseledger/case_events.h"
 
 namespace caseledger {
 
@@ -30,7 +30,8 @@ std::string LocalPrincipal() {
 uint64_t BytesOnDisk(const std::string& dir) {
   uint64_t total = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     struct stat st {};
@@ -68,24 +69,30 @@ Status Ledger::Create(const std::string& dir, const CreateOptions& options) {
   if (options.events == EventSchema::kCaseEvents) {
     const std::string path = seal::MasterKeyPath(options.master_key_file);
     if (path.empty())
-      return Status::InvalidArgument("a case-event ledger needs a master key to seal its child keys: give "
-                                     "--master-key-file or set CASELEDGER_MASTER_KEY_FILE");
+      return Status::InvalidArgument(
+          "a case-event ledger needs a master key to seal its child keys: give "
+          "--master-key-file or set CASELEDGER_MASTER_KEY_FILE");
     CASELEDGER_ASSIGN_OR_RETURN(master, seal::LoadMasterKey(path));
   }
   for (const char* sub : {"/log", "/meta", "/run"}) {
     fs::create_directories(dir + sub, ec);
     if (ec) return Status::IOError("cannot create " + dir + sub + ": " + ec.message());
   }
-  CASELEDGER_ASSIGN_OR_RETURN(auto meta, store::CreateLedgerMeta(dir + "/meta", options.segment_bytes, options.events));
-  if (master) CASELEDGER_RETURN_IF_ERROR(seal::KeyStore::Create(dir + "/keys", *master, meta.ledger_id));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto meta, store::CreateLedgerMeta(dir + "/meta", options.segment_bytes, options.events));
+  if (master)
+    CASELEDGER_RETURN_IF_ERROR(seal::KeyStore::Create(dir + "/keys", *master, meta.ledger_id));
   log::SegmentLog::Options log_options{dir + "/log", meta.ledger_id, meta.segment_bytes,
                                        PosixFileSystem(), true};
   CASELEDGER_RETURN_IF_ERROR(log::SegmentLog::CreateSegment(log_options, 0));
-  CASELEDGER_ASSIGN_OR_RETURN(auto index, index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto index, index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
   return index->Flush();
 }
 
-Status CreateMasterKeyFile(const std::string& path) { return seal::CreateMasterKeyFile(path).status(); }
+Status CreateMasterKeyFile(const std::string& path) {
+  return seal::CreateMasterKeyFile(path).status();
+}
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, const LedgerOptions& options) {
   return LedgerImpl::Open(dir, options);
@@ -124,12 +131,14 @@ Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerO
 
   if (writer) {
     CASELEDGER_ASSIGN_OR_RETURN(
-        ledger->index_, index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
+        ledger->index_,
+        index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kWriter));
   } else {
     std::error_code ec;
     if (!fs::exists(dir + "/index/CURRENT", ec))
-      return Status::NotFound(dir + "/index is missing; open the ledger for writing once (e.g. "
-                                    "`caseledger reindex`) to rebuild it");
+      return Status::NotFound(dir +
+                              "/index is missing; open the ledger for writing once (e.g. "
+                              "`caseledger reindex`) to rebuild it");
     const char* tmp = std::getenv("TMPDIR");
     std::string scratch = std::string(tmp && *tmp ? tmp : "/tmp") + "/caseledger-reader-XXXXXX";
     if (::mkdtemp(scratch.data()) == nullptr)
@@ -143,18 +152,21 @@ Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerO
     const std::string path = seal::MasterKeyPath(options.master_key_file);
     if (!path.empty()) {
       CASELEDGER_ASSIGN_OR_RETURN(auto master, seal::LoadMasterKey(path));
-      CASELEDGER_ASSIGN_OR_RETURN(ledger->keys_,
-                                  seal::KeyStore::Open(dir + "/keys", master, ledger->meta_.ledger_id, writer));
+      CASELEDGER_ASSIGN_OR_RETURN(
+          ledger->keys_,
+          seal::KeyStore::Open(dir + "/keys", master, ledger->meta_.ledger_id, writer));
     }
   }
   CASELEDGER_ASSIGN_OR_RETURN(index::IndexState state, ledger->index_->ReadState());
   if (writer) {
-    ledger->admission_ = std::make_unique<Admission>(ledger->meta_, ledger->options_, ledger->keys_.get());
+    ledger->admission_ =
+        std::make_unique<Admission>(ledger->meta_, ledger->options_, ledger->keys_.get());
     CASELEDGER_ASSIGN_OR_RETURN(state, ledger->RecoverTail(std::move(state)));
     CASELEDGER_RETURN_IF_ERROR(ledger->log_->StartWriting(state.log_end));
     ledger->commits_.Publish(state.frontier.Head());
-    ledger->sequencer_ = std::make_unique<Sequencer>(*ledger->log_, *ledger->index_, ledger->meta_,
-                                                     ledger->options_, ledger->commits_, std::move(state));
+    ledger->sequencer_ =
+        std::make_unique<Sequencer>(*ledger->log_, *ledger->index_, ledger->meta_, ledger->options_,
+                                    ledger->commits_, std::move(state));
   } else {
     ledger->commits_.Publish(state.frontier.Head());
   }
@@ -193,8 +205,9 @@ Result<std::string> LedgerImpl::OpenPersonalFields(const RecordedEvent& event) {
   CASELEDGER_ASSIGN_OR_RETURN(const EventType* type, LookupEventType(event.event.type));
   if (!seal::CarriesPersonalData(*type, event.event.payload)) return event.event.payload;
   if (!keys_)
-    return Status::InvalidArgument("personal fields open only with the master key (--master-key-file or "
-                                   "CASELEDGER_MASTER_KEY_FILE)");
+    return Status::InvalidArgument(
+        "personal fields open only with the master key (--master-key-file or "
+        "CASELEDGER_MASTER_KEY_FILE)");
   return seal::OpenPayload(*type, event.stream, event.event.payload, *keys_);
 }
 
@@ -219,10 +232,12 @@ Result<StreamVersion> LedgerImpl::GetStreamVersion(std::string_view stream) {
   }
 }
 
-Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view stream, StreamVersion from,
-                                                          Direction direction, size_t limit) {
+Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view stream,
+                                                          StreamVersion from, Direction direction,
+                                                          size_t limit) {
   CASELEDGER_RETURN_IF_ERROR(ValidateStreamId(stream));
-  if (from < 0) return Status::InvalidArgument("stream version " + std::to_string(from) + " is negative");
+  if (from < 0)
+    return Status::InvalidArgument("stream version " + std::to_string(from) + " is negative");
   const Position committed = commits_.committed();
   CASELEDGER_ASSIGN_OR_RETURN(auto entries, index_->ScanStream(stream, from, direction, limit));
   std::vector<RecordedEvent> out;
@@ -232,9 +247,9 @@ Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view strea
     auto view = log::ReadRecordAt(*log_, e.location, e.position);
     if (!view.ok()) return view.status();
     if (view->stream != stream || view->stream_version != e.version)
-      return Status::Corruption("index entry " + std::string(stream) + "@" + std::to_string(e.version) +
-                                " points to position " + std::to_string(e.position) +
-                                ", which holds another event");
+      return Status::Corruption("index entry " + std::string(stream) + "@" +
+                                std::to_string(e.version) + " points to position " +
+                                std::to_string(e.position) + ", which holds another event");
     out.push_back(view->ToRecordedEvent());
   }
   return out;
@@ -242,7 +257,8 @@ Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view strea
 
 Result<log::LogCursor> LedgerImpl::CursorAt(Position position) {
   CASELEDGER_ASSIGN_OR_RETURN(auto floor, index_->FloorPosition(position));
-  if (!floor) return Status::Corruption("index: no position entry at or before " + std::to_string(position));
+  if (!floor)
+    return Status::Corruption("index: no position entry at or before " + std::to_string(position));
   log::LogCursor cursor(*log_, floor->second, floor->first);
   EventView skipped;
   while (cursor.next_position() < position) {
@@ -252,7 +268,8 @@ Result<log::LogCursor> LedgerImpl::CursorAt(Position position) {
   return cursor;
 }
 
-Status LedgerImpl::ScanAll(Position from, Position to, const std::function<bool(const EventView&)>& visit) {
+Status LedgerImpl::ScanAll(Position from, Position to,
+                           const std::function<bool(const EventView&)>& visit) {
   if (from == 0) return Status::InvalidArgument("positions start at 1");
   const Position committed = commits_.committed();
   const Position last = to == 0 ? committed : std::min(to, committed);

@@ -54,7 +54,8 @@ class LedgerImpl final : public Ledger {
   Result<log::LogCursor> CursorAt(Position position);
 
  private:
-  LedgerImpl(std::string dir, LedgerOptions options) : dir_(std::move(dir)), options_(std::move(options)) {}
+  LedgerImpl(std::string dir, LedgerOptions options)
+      : dir_(std::move(dir)), options_(std::move(options)) {}
   // Indexes the log's tail beyond `state` and cuts a torn final write (recovery.cpp).
   Result<index::IndexState> RecoverTail(index::IndexState state);
   Status CutTornTail(log::Location at, Position position);

@@ -22,11 +22,16 @@ inline namespace v1 {
 
 const char* VerifyProblemKindName(VerifyProblem::Kind kind) {
   switch (kind) {
-    case VerifyProblem::Kind::kFrame: return "frame";
-    case VerifyProblem::Kind::kChecksum: return "checksum";
-    case VerifyProblem::Kind::kRecord: return "record";
-    case VerifyProblem::Kind::kIndex: return "index";
-    case VerifyProblem::Kind::kTree: return "tree";
+    case VerifyProblem::Kind::kFrame:
+      return "frame";
+    case VerifyProblem::Kind::kChecksum:
+      return "checksum";
+    case VerifyProblem::Kind::kRecord:
+      return "record";
+    case VerifyProblem::Kind::kIndex:
+      return "index";
+    case VerifyProblem::Kind::kTree:
+      return "tree";
   }
   return "?";
 }
@@ -93,7 +98,8 @@ struct IndexWalk {
 IndexWalk WalkIndex(index::LedgerIndex& index, Position n, size_t max_problems) {
   IndexWalk walk;
   auto problem = [&](Position position, std::string detail) {
-    if (walk.problems.size() < max_problems) walk.problems.push_back({Kind::kIndex, position, std::move(detail)});
+    if (walk.problems.size() < max_problems)
+      walk.problems.push_back({Kind::kIndex, position, std::move(detail)});
     return walk.problems.size() < max_problems;
   };
   // The streams family is sorted by (stream, version): each stream's versions must run
@@ -108,45 +114,51 @@ IndexWalk WalkIndex(index::LedgerIndex& index, Position n, size_t max_problems) 
     AppendBE64(v, static_cast<uint64_t>(current_version));
     implied_heads.Add(current_stream, v);
   };
-  walk.status = index.ForEach(index::LedgerIndex::Family::kStreams, [&](std::string_view key, std::string_view value) {
-    if (key.size() < 10 || value.size() != 16 || key[key.size() - 9] != '\0')
-      return problem(0, "a malformed entry in the streams index");
-    if (LoadBE64(value.data()) > n) return true;
-    std::string_view stream = key.substr(0, key.size() - 9);
-    const auto version = static_cast<StreamVersion>(LoadBE64(key.data() + key.size() - 8));
-    if (!have_stream || stream != current_stream) {
-      close_stream();
-      current_stream.assign(stream);
-      current_version = kNoStream;
-      have_stream = true;
-    }
-    bool more = true;
-    if (version != current_version + 1)
-      more = problem(LoadBE64(value.data()), "stream " + current_stream + " jumps from version " +
-                                                 std::to_string(current_version) + " to " + std::to_string(version));
-    current_version = version;
-    walk.streams.Add(key, value);
-    return more;
-  });
+  walk.status = index.ForEach(
+      index::LedgerIndex::Family::kStreams, [&](std::string_view key, std::string_view value) {
+        if (key.size() < 10 || value.size() != 16 || key[key.size() - 9] != '\0')
+          return problem(0, "a malformed entry in the streams index");
+        if (LoadBE64(value.data()) > n) return true;
+        std::string_view stream = key.substr(0, key.size() - 9);
+        const auto version = static_cast<StreamVersion>(LoadBE64(key.data() + key.size() - 8));
+        if (!have_stream || stream != current_stream) {
+          close_stream();
+          current_stream.assign(stream);
+          current_version = kNoStream;
+          have_stream = true;
+        }
+        bool more = true;
+        if (version != current_version + 1)
+          more = problem(LoadBE64(value.data()),
+                         "stream " + current_stream + " jumps from version " +
+                             std::to_string(current_version) + " to " + std::to_string(version));
+        current_version = version;
+        walk.streams.Add(key, value);
+        return more;
+      });
   close_stream();
   if (!walk.status.ok()) return walk;
-  walk.status = index.ForEach(index::LedgerIndex::Family::kHeads, [&](std::string_view key, std::string_view value) {
-    index_heads.Add(key, value);
-    return true;
-  });
+  walk.status = index.ForEach(index::LedgerIndex::Family::kHeads,
+                              [&](std::string_view key, std::string_view value) {
+                                index_heads.Add(key, value);
+                                return true;
+                              });
   if (!walk.status.ok()) return walk;
-  if (!(index_heads == implied_heads)) problem(0, "the heads index disagrees with the streams index");
-  walk.status = index.ForEach(index::LedgerIndex::Family::kIds, [&](std::string_view key, std::string_view value) {
-    if (value.size() == 32 && LoadBE64(value.data()) > n) return true;
-    walk.ids.Add(key, value);
-    return true;
-  });
+  if (!(index_heads == implied_heads))
+    problem(0, "the heads index disagrees with the streams index");
+  walk.status = index.ForEach(index::LedgerIndex::Family::kIds,
+                              [&](std::string_view key, std::string_view value) {
+                                if (value.size() == 32 && LoadBE64(value.data()) > n) return true;
+                                walk.ids.Add(key, value);
+                                return true;
+                              });
   if (!walk.status.ok()) return walk;
-  walk.status = index.ForEach(index::LedgerIndex::Family::kPositions, [&](std::string_view key, std::string_view value) {
-    if (key.size() == 8 && LoadBE64(key.data()) > n) return true;
-    walk.positions.Add(key, value);
-    return true;
-  });
+  walk.status = index.ForEach(index::LedgerIndex::Family::kPositions,
+                              [&](std::string_view key, std::string_view value) {
+                                if (key.size() == 8 && LoadBE64(key.data()) > n) return true;
+                                walk.positions.Add(key, value);
+                                return true;
+                              });
   return walk;
 }
 
@@ -175,11 +187,11 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
   merkle::MerkleFrontier frontier;
   MultisetDigest log_streams, log_ids, log_positions;
   ExpectedEntries implied;
-  bool log_readable = true;   // every record decoded: the index digests are meaningful
+  bool log_readable = true;  // every record decoded: the index digests are meaningful
   bool tree_reported = false;
   log::Location at;
   Timestamp last_recorded{};
-  Position append_last = 0;  // the last position of the append being read
+  Position append_last = 0;                       // the last position of the append being read
   std::shared_ptr<const log::MappedSegment> seg;  // the segment `at` is in, once mapped
   uint32_t seg_index = 0;
   for (Position pos = 1; pos <= n && !full; ++pos) {
@@ -208,23 +220,25 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
         parse = log::ParseFrame(seg->data() + at.offset, seg->size() - at.offset);
       }
       if (parse.outcome == log::FrameParse::Outcome::kEnd) {
-        problem(Kind::kFrame, pos, "the log ends here, but " + std::to_string(n) + " events were committed");
+        problem(Kind::kFrame, pos,
+                "the log ends here, but " + std::to_string(n) + " events were committed");
         log_readable = false;
         break;
       }
     }
     if (parse.outcome == log::FrameParse::Outcome::kBadFrame) {
-      problem(Kind::kFrame, pos, parse.error + " (segment " + std::to_string(at.segment) +
-                                     ", offset " + std::to_string(at.offset) + ")");
+      problem(Kind::kFrame, pos,
+              parse.error + " (segment " + std::to_string(at.segment) + ", offset " +
+                  std::to_string(at.offset) + ")");
       log_readable = false;
       break;  // the framing is lost: nothing after this can be located
     }
     std::span<const std::byte> record;
     size_t framed = 0;
     if (parse.outcome == log::FrameParse::Outcome::kBadChecksum) {
-      problem(Kind::kChecksum, pos, "the record's bytes do not match its frame checksum (segment " +
-                                        std::to_string(at.segment) + ", offset " +
-                                        std::to_string(at.offset) + ")");
+      problem(Kind::kChecksum, pos,
+              "the record's bytes do not match its frame checksum (segment " +
+                  std::to_string(at.segment) + ", offset " + std::to_string(at.offset) + ")");
       log_readable = false;
       const uint32_t length = LoadLE32(seg->data() + at.offset);  // framing itself was intact
       record = {seg->data() + at.offset + log::kFrameHeaderBytes, length};
@@ -241,23 +255,26 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
         log_readable = false;
       } else {
         if (view->recorded_at < last_recorded)
-          problem(Kind::kRecord, pos, "recorded-at " + FormatTimestamp(view->recorded_at) +
-                                          " is earlier than the previous event's");
+          problem(Kind::kRecord, pos,
+                  "recorded-at " + FormatTimestamp(view->recorded_at) +
+                      " is earlier than the previous event's");
         // Appends are whole: a record either starts a new append or continues the
         // current one up to the same last position.
         if (pos > append_last) {
           append_last = view->append_last;
         } else if (view->append_last != append_last) {
-          problem(Kind::kRecord, pos, "the record says its append ends at position " +
-                                          std::to_string(view->append_last) + ", the append it continues at " +
-                                          std::to_string(append_last));
+          problem(Kind::kRecord, pos,
+                  "the record says its append ends at position " +
+                      std::to_string(view->append_last) + ", the append it continues at " +
+                      std::to_string(append_last));
         }
         last_recorded = view->recorded_at;
         if (options.check_index) {
           ImpliedEntries(*view, at, implied);
           log_streams.Add(implied.stream_key, implied.stream_value);
           log_ids.Add(IdKey(*view), implied.id_value);
-          if (index::IsIndexedPosition(pos)) log_positions.Add(index::PositionKey(pos), implied.position_value);
+          if (index::IsIndexedPosition(pos))
+            log_positions.Add(index::PositionKey(pos), implied.position_value);
         }
       }
     }
@@ -273,8 +290,9 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
         const Position first = (node.index << node.level) + 1;
         const Position last = (node.index + 1) << node.level;
         problem(Kind::kTree, first,
-                std::string(stored->has_value() ? "the stored" : "no stored") + " Merkle node over positions " +
-                    std::to_string(first) + ".." + std::to_string(last) +
+                std::string(stored->has_value() ? "the stored" : "no stored") +
+                    " Merkle node over positions " + std::to_string(first) + ".." +
+                    std::to_string(last) +
                     (stored->has_value() ? " differs from the one recomputed from the log" : ""));
         tree_reported = true;
       }
@@ -287,11 +305,14 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
   }
   report.recomputed = frontier.Head();
   if (!full && log_readable && report.events == n && append_last > n)
-    problem(Kind::kRecord, n, "the last committed append ends at position " + std::to_string(append_last) +
-                                  ", beyond the committed log");
-  if (!full && report.recomputed.size == n && report.recomputed.root != stored_head.root && !tree_reported)
-    problem(Kind::kTree, 0, "the root recomputed from the log (" + HashToHex(report.recomputed.root) +
-                                ") differs from the stored tree head (" + HashToHex(stored_head.root) + ")");
+    problem(Kind::kRecord, n,
+            "the last committed append ends at position " + std::to_string(append_last) +
+                ", beyond the committed log");
+  if (!full && report.recomputed.size == n && report.recomputed.root != stored_head.root &&
+      !tree_reported)
+    problem(Kind::kTree, 0,
+            "the root recomputed from the log (" + HashToHex(report.recomputed.root) +
+                ") differs from the stored tree head (" + HashToHex(stored_head.root) + ")");
   if (options.progress) options.progress(report.events, n);
 
   // ---- pass 2: the index (already walked beside pass 1) ----
@@ -311,7 +332,8 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
         std::string what;
         if (!entries.ok() || entries->empty() || entries->front().version != v.stream_version ||
             entries->front().position != v.position)
-          what = "its streams entry (" + std::string(v.stream) + "@" + std::to_string(v.stream_version) + ")";
+          what = "its streams entry (" + std::string(v.stream) + "@" +
+                 std::to_string(v.stream_version) + ")";
         else if (!id.ok() || !id->has_value() || (*id)->position != v.position)
           what = "its event id entry";
         if (what.empty()) return true;
@@ -320,11 +342,16 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
         return false;
       }));
       if (!named)
-        problem(Kind::kIndex, 0, std::string("the ") + (!streams_ok ? "streams" : !ids_ok ? "event id" : "positions") +
-                                     " index holds entries the log does not imply; run `caseledger reindex`");
+        problem(Kind::kIndex, 0,
+                std::string("the ") +
+                    (!streams_ok ? "streams"
+                     : !ids_ok   ? "event id"
+                                 : "positions") +
+                    " index holds entries the log does not imply; run `caseledger reindex`");
     }
   }
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
 

@@ -37,13 +37,79 @@ const std::vector<EventType>& Catalogue() {
   return types;
 }
 
+constexpr uint64_t kRequiredAnnotation = 0xca609028ae014081;  // case_events.capnp `required`
+constexpr uint64_t kJsonNameAnnotation = 0xfa5b1fd61c2e7c3d;  // capnp/compat/json.capnp `name`
+
+std::string Str(kj::StringPtr s) { return std::string(s.begin(), s.end()); }
+
+std::string TypeName(capnp::Type type) {
+  switch (type.which()) {
+    case capnp::schema::Type::BOOL:
+      return "Bool";
+    case capnp::schema::Type::INT8:
+      return "Int8";
+    case capnp::schema::Type::INT16:
+      return "Int16";
+    case capnp::schema::Type::INT32:
+      return "Int32";
+    case capnp::schema::Type::INT64:
+      return "Int64";
+    case capnp::schema::Type::UINT8:
+      return "UInt8";
+    case capnp::schema::Type::UINT16:
+      return "UInt16";
+    case capnp::schema::Type::UINT32:
+      return "UInt32";
+    case capnp::schema::Type::UINT64:
+      return "UInt64";
+    case capnp::schema::Type::FLOAT32:
+      return "Float32";
+    case capnp::schema::Type::FLOAT64:
+      return "Float64";
+    case capnp::schema::Type::TEXT:
+      return "Text";
+    case capnp::schema::Type::DATA:
+      return "Data";
+    case capnp::schema::Type::LIST:
+      return "List(" + TypeName(type.asList().getElementType()) + ")";
+    case capnp::schema::Type::ENUM: {
+      std::string values;
+      for (auto e : type.asEnum().getEnumerants()) {
+        std::string name = Str(e.getProto().getName());
+        for (auto a : e.getProto().getAnnotations())
+          if (a.getId() == kJsonNameAnnotation) name = Str(a.getValue().getText());
+        values += (values.empty() ? "" : "|") + name;
+      }
+      return Str(type.asEnum().getShortDisplayName()) + ": " + values;
+    }
+    case capnp::schema::Type::STRUCT:
+      return Str(type.asStruct().getShortDisplayName());
+    default:
+      return "?";
+  }
+}
+
 }  // namespace
+
+std::vector<FieldInfo> DescribeFields(const EventType& type) {
+  std::vector<FieldInfo> fields;
+  for (auto field : type.schema.getFields()) {
+    FieldInfo& f = fields.emplace_back();
+    f.name = Str(field.getProto().getName());
+    f.type = TypeName(field.getType());
+    for (auto a : field.getProto().getAnnotations())
+      f.required = f.required || a.getId() == kRequiredAnnotation;
+    f.personal = HasSealed(field.getType());
+  }
+  return fields;
+}
 
 std::span<const EventType> EventCatalogue() { return Catalogue(); }
 
 const EventType* FindEventType(std::string_view name) {
   const auto& types = Catalogue();
-  auto it = std::find_if(types.begin(), types.end(), [&](const EventType& t) { return t.name == name; });
+  auto it =
+      std::find_if(types.begin(), types.end(), [&](const EventType& t) { return t.name == name; });
   return it == types.end() ? nullptr : &*it;
 }
 

@@ -64,7 +64,10 @@ std::string Hex(capnp::Data::Reader bytes) {
 std::optional<int32_t> ParseDate(std::string_view text) {
   int y = 0, m = 0, d = 0;
   char tail = 0;
-  if (text.size() != 10 || std::sscanf(std::string(text).c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+  if (text.size() != 10) return std::nullopt;
+  for (size_t i = 0; i < text.size(); ++i)  // sscanf alone would take signs and spaces
+    if (i == 4 || i == 7 ? text[i] != '-' : (text[i] < '0' || text[i] > '9')) return std::nullopt;
+  if (std::sscanf(std::string(text).c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
     return std::nullopt;
   auto ymd = std::chrono::year(y) / std::chrono::month(m) / std::chrono::day(d);
   if (!ymd.ok()) return std::nullopt;
@@ -83,7 +86,8 @@ std::string FormatDate(int32_t days) {
 
 class SealedHandler final : public capnp::JsonCodec::Handler<schema::Sealed> {
  public:
-  void encode(const capnp::JsonCodec&, schema::Sealed::Reader in, JsonValue::Builder out) const override {
+  void encode(const capnp::JsonCodec&, schema::Sealed::Reader in,
+              JsonValue::Builder out) const override {
     if (in.isClear()) {
       out.setString(in.getClear());
       return;
@@ -92,7 +96,8 @@ class SealedHandler final : public capnp::JsonCodec::Handler<schema::Sealed> {
     object[0].setName("sealed");
     object[0].initValue().setString(Hex(in.getLocked().getKeyId()));
   }
-  void decode(const capnp::JsonCodec&, JsonValue::Reader in, schema::Sealed::Builder out) const override {
+  void decode(const capnp::JsonCodec&, JsonValue::Reader in,
+              schema::Sealed::Builder out) const override {
     KJ_REQUIRE(in.isString(), "a personal field is a string");
     out.setClear(in.getString());
   }
@@ -100,10 +105,12 @@ class SealedHandler final : public capnp::JsonCodec::Handler<schema::Sealed> {
 
 class TimeHandler final : public capnp::JsonCodec::Handler<schema::Time> {
  public:
-  void encode(const capnp::JsonCodec&, schema::Time::Reader in, JsonValue::Builder out) const override {
+  void encode(const capnp::JsonCodec&, schema::Time::Reader in,
+              JsonValue::Builder out) const override {
     out.setString(FormatTimestamp(FromMicros(in.getMicros())));
   }
-  void decode(const capnp::JsonCodec&, JsonValue::Reader in, schema::Time::Builder out) const override {
+  void decode(const capnp::JsonCodec&, JsonValue::Reader in,
+              schema::Time::Builder out) const override {
     KJ_REQUIRE(in.isString(), "a time is a string");
     auto t = ParseTimestamp(Str(in.getString()));
     KJ_REQUIRE(t.ok(), "not an RFC 3339 time");
@@ -113,10 +120,12 @@ class TimeHandler final : public capnp::JsonCodec::Handler<schema::Time> {
 
 class DateHandler final : public capnp::JsonCodec::Handler<schema::Date> {
  public:
-  void encode(const capnp::JsonCodec&, schema::Date::Reader in, JsonValue::Builder out) const override {
+  void encode(const capnp::JsonCodec&, schema::Date::Reader in,
+              JsonValue::Builder out) const override {
     out.setString(FormatDate(in.getDaysSinceEpoch()));
   }
-  void decode(const capnp::JsonCodec&, JsonValue::Reader in, schema::Date::Builder out) const override {
+  void decode(const capnp::JsonCodec&, JsonValue::Reader in,
+              schema::Date::Builder out) const override {
     KJ_REQUIRE(in.isString(), "a date is a string");
     auto days = ParseDate(Str(in.getString()));
     KJ_REQUIRE(days != std::nullopt, "not a YYYY-MM-DD date");
@@ -160,14 +169,18 @@ std::string Quote(JsonValue::Reader v) {
   return "a value";
 }
 
-Status Bad(const std::string& path, const std::string& what) { return Status::InvalidArgument(path + ": " + what); }
+Status Bad(const std::string& path, const std::string& what) {
+  return Status::InvalidArgument(path + ": " + what);
+}
 
 // Location codes nest by prefix: community 12 digits, township 9 (DOMAIN.md "Locations").
 Status CheckLocationCode(std::string_view field, std::string_view code, const std::string& path) {
-  const bool digits = !code.empty() && code.find_first_not_of("0123456789") == std::string_view::npos;
+  const bool digits =
+      !code.empty() && code.find_first_not_of("0123456789") == std::string_view::npos;
   if (field == "locationCode") {
     if (code.empty() || (digits && (code.size() == 9 || code.size() == 12))) return Status::Ok();
-    return Bad(path, "\"" + std::string(code) + "\" is not a 9-digit township or 12-digit community code");
+    return Bad(
+        path, "\"" + std::string(code) + "\" is not a 9-digit township or 12-digit community code");
   }
   if (digits && code.size() == 12) return Status::Ok();
   return Bad(path, "\"" + std::string(code) + "\" is not a 12-digit community code");
@@ -200,15 +213,19 @@ Status CheckStruct(JsonValue::Reader v, capnp::StructSchema s, const std::string
   for (auto member : members) {
     const std::string name = Str(member.getName());
     const std::string member_path = path + "." + name;
-    KJ_IF_MAYBE(field, s.findFieldByName(member.getName())) {
+    KJ_IF_MAYBE (field, s.findFieldByName(member.getName())) {
       if (member.getValue().isNull()) continue;  // null is absent
-      CASELEDGER_RETURN_IF_ERROR(CheckValue(member.getValue(), field->getType(), member_path, depth + 1));
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckValue(member.getValue(), field->getType(), member_path, depth + 1));
       if (IsLocationCodeField(name) && member.getValue().isString())
-        CASELEDGER_RETURN_IF_ERROR(CheckLocationCode(name, Str(member.getValue().getString()), member_path));
+        CASELEDGER_RETURN_IF_ERROR(
+            CheckLocationCode(name, Str(member.getValue().getString()), member_path));
     } else {
       std::string known;
-      for (auto f : s.getFields()) known += (known.empty() ? "" : ", ") + Str(f.getProto().getName());
-      return Bad(member_path, "unknown field (" + Str(s.getShortDisplayName()) + " has " + known + ")");
+      for (auto f : s.getFields())
+        known += (known.empty() ? "" : ", ") + Str(f.getProto().getName());
+      return Bad(member_path,
+                 "unknown field (" + Str(s.getShortDisplayName()) + " has " + known + ")");
     }
   }
   for (auto field : s.getFields()) {
@@ -218,7 +235,8 @@ Status CheckStruct(JsonValue::Reader v, capnp::StructSchema s, const std::string
     for (auto member : members) {
       if (member.getName() != name || member.getValue().isNull()) continue;
       auto value = member.getValue();
-      present = !(value.isString() && value.getString().size() == 0) && !(value.isArray() && value.getArray().size() == 0);
+      present = !(value.isString() && value.getString().size() == 0) &&
+                !(value.isArray() && value.getArray().size() == 0);
     }
     if (!present) return Bad(path + "." + Str(name), "required");
   }
@@ -230,15 +248,21 @@ Status CheckInteger(JsonValue::Reader v, double lo, double hi, const std::string
   if (v.isNumber()) {
     n = v.getNumber();
   } else if (v.isString()) {  // JsonCodec writes 64-bit integers as strings
+    // Only decimal digits, as JsonCodec writes them and reads them back; "1e1", "1.0", "-0"
+    // (unsigned) would pass strtod here and then fail in JsonCodec without the field's name.
     char* end = nullptr;
     const std::string s = Str(v.getString());
+    const size_t first_digit = !s.empty() && s[0] == '-' && lo < 0 ? 1 : 0;
+    if (s.size() == first_digit ||
+        s.find_first_not_of("0123456789", first_digit) != std::string::npos)
+      return Bad(path, Quote(v) + " is not a number");
     n = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0') return Bad(path, Quote(v) + " is not a number");
   } else {
     return Bad(path, "expected a number, not " + Quote(v));
   }
   if (!std::isfinite(n) || n != std::floor(n) || n < lo || n > hi)
-    return Bad(path, Quote(v) + " is not a whole number in " + std::to_string(static_cast<long long>(lo)) + ".." +
+    return Bad(path, Quote(v) + " is not a whole number in " +
+                         std::to_string(static_cast<long long>(lo)) + ".." +
                          std::to_string(static_cast<unsigned long long>(hi)));
   return Status::Ok();
 }
@@ -248,14 +272,22 @@ Status CheckValue(JsonValue::Reader v, capnp::Type type, const std::string& path
     case capnp::schema::Type::BOOL:
       if (!v.isBoolean()) return Bad(path, "expected true or false, not " + Quote(v));
       return Status::Ok();
-    case capnp::schema::Type::INT8: return CheckInteger(v, -128, 127, path);
-    case capnp::schema::Type::INT16: return CheckInteger(v, -32768, 32767, path);
-    case capnp::schema::Type::INT32: return CheckInteger(v, -2147483648.0, 2147483647.0, path);
-    case capnp::schema::Type::INT64: return CheckInteger(v, -9007199254740992.0, 9007199254740992.0, path);
-    case capnp::schema::Type::UINT8: return CheckInteger(v, 0, 255, path);
-    case capnp::schema::Type::UINT16: return CheckInteger(v, 0, 65535, path);
-    case capnp::schema::Type::UINT32: return CheckInteger(v, 0, 4294967295.0, path);
-    case capnp::schema::Type::UINT64: return CheckInteger(v, 0, 9007199254740992.0, path);
+    case capnp::schema::Type::INT8:
+      return CheckInteger(v, -128, 127, path);
+    case capnp::schema::Type::INT16:
+      return CheckInteger(v, -32768, 32767, path);
+    case capnp::schema::Type::INT32:
+      return CheckInteger(v, -2147483648.0, 2147483647.0, path);
+    case capnp::schema::Type::INT64:
+      return CheckInteger(v, -9007199254740992.0, 9007199254740992.0, path);
+    case capnp::schema::Type::UINT8:
+      return CheckInteger(v, 0, 255, path);
+    case capnp::schema::Type::UINT16:
+      return CheckInteger(v, 0, 65535, path);
+    case capnp::schema::Type::UINT32:
+      return CheckInteger(v, 0, 4294967295.0, path);
+    case capnp::schema::Type::UINT64:
+      return CheckInteger(v, 0, 9007199254740992.0, path);
     case capnp::schema::Type::FLOAT32:
     case capnp::schema::Type::FLOAT64:
       if (!v.isNumber()) return Bad(path, "expected a number, not " + Quote(v));
@@ -283,8 +315,10 @@ Status CheckValue(JsonValue::Reader v, capnp::Type type, const std::string& path
       }
       return Status::Ok();
     }
-    case capnp::schema::Type::STRUCT: return CheckStruct(v, type.asStruct(), path, depth);
-    default: return Bad(path, "a field of a type the catalogue does not use");
+    case capnp::schema::Type::STRUCT:
+      return CheckStruct(v, type.asStruct(), path, depth);
+    default:
+      return Bad(path, "a field of a type the catalogue does not use");
   }
 }
 
@@ -299,7 +333,8 @@ std::string ToBytes(capnp::MessageBuilder& message) {
 // A payload decoded for reading. Copies the bytes into word-aligned memory.
 class PayloadReader {
  public:
-  explicit PayloadReader(std::string_view bytes) : words_(kj::heapArray<capnp::word>(bytes.size() / 8)) {
+  explicit PayloadReader(std::string_view bytes)
+      : words_(kj::heapArray<capnp::word>(bytes.size() / 8)) {
     std::memcpy(words_.begin(), bytes.data(), words_.size() * sizeof(capnp::word));
   }
   // Throws kj exceptions on malformed bytes; call inside kj::runCatchingExceptions.
@@ -326,7 +361,8 @@ Status CheckPayloadStruct(capnp::DynamicStruct::Reader r, const std::string& pat
     if (IsRequired(field)) {
       const bool pointer = type.isText() || type.isData() || type.isList() || type.isStruct();
       if (pointer && !r.has(field)) return Bad(field_path, "required");
-      if (type.isText() && r.get(field).as<capnp::Text>().size() == 0) return Bad(field_path, "required");
+      if (type.isText() && r.get(field).as<capnp::Text>().size() == 0)
+        return Bad(field_path, "required");
       if (type.isStruct() && type.asStruct() == capnp::Schema::from<schema::Sealed>()) {
         auto sealed = r.get(field).as<schema::Sealed>();
         if (sealed.isClear() && sealed.getClear().size() == 0) return Bad(field_path, "required");
@@ -336,7 +372,8 @@ Status CheckPayloadStruct(capnp::DynamicStruct::Reader r, const std::string& pat
       if (r.get(field).as<capnp::DynamicEnum>().getEnumerant() == nullptr)
         return Bad(field_path, "an enum value this schema does not know");
     } else if (type.isStruct() && r.has(field)) {
-      CASELEDGER_RETURN_IF_ERROR(CheckPayloadStruct(r.get(field).as<capnp::DynamicStruct>(), field_path, depth + 1));
+      CASELEDGER_RETURN_IF_ERROR(
+          CheckPayloadStruct(r.get(field).as<capnp::DynamicStruct>(), field_path, depth + 1));
     } else if (type.isList() && r.has(field)) {
       auto element = type.asList().getElementType();
       auto list = r.get(field).as<capnp::DynamicList>();
@@ -345,27 +382,157 @@ Status CheckPayloadStruct(capnp::DynamicStruct::Reader r, const std::string& pat
         if (element.isEnum() && list[i].as<capnp::DynamicEnum>().getEnumerant() == nullptr)
           return Bad(item_path, "an enum value this schema does not know");
         if (element.isStruct())
-          CASELEDGER_RETURN_IF_ERROR(CheckPayloadStruct(list[i].as<capnp::DynamicStruct>(), item_path, depth + 1));
+          CASELEDGER_RETURN_IF_ERROR(
+              CheckPayloadStruct(list[i].as<capnp::DynamicStruct>(), item_path, depth + 1));
       }
     }
   }
   return Status::Ok();
 }
 
-Result<std::string> PayloadFromJsonValue(const EventType& type, JsonValue::Reader data, const std::string& path) {
-  CASELEDGER_RETURN_IF_ERROR(CheckStruct(data, type.schema, path, 0));
+// `from` with the null members of its objects left out. To the catalogue a null member is
+// an absent one (CheckStruct); JsonCodec would refuse it ("Expected text value").
+void CopyWithoutNullMembers(JsonValue::Reader from, JsonValue::Builder to) {
+  switch (from.which()) {
+    case JsonValue::OBJECT: {
+      uint n = 0;
+      for (auto member : from.getObject()) n += !member.getValue().isNull();
+      auto object = to.initObject(n);
+      uint i = 0;
+      for (auto member : from.getObject()) {
+        if (member.getValue().isNull()) continue;
+        object[i].setName(member.getName());
+        CopyWithoutNullMembers(member.getValue(), object[i++].initValue());
+      }
+      return;
+    }
+    case JsonValue::ARRAY: {
+      auto items = from.getArray();
+      auto array = to.initArray(items.size());
+      for (uint i = 0; i < items.size(); ++i) CopyWithoutNullMembers(items[i], array[i]);
+      return;
+    }
+    case JsonValue::STRING:
+      to.setString(from.getString());
+      return;
+    case JsonValue::NUMBER:
+      to.setNumber(from.getNumber());
+      return;
+    case JsonValue::BOOLEAN:
+      to.setBoolean(from.getBoolean());
+      return;
+    case JsonValue::CALL:
+      to.setCall(from.getCall());
+      return;
+    default:
+      to.setNull();
+      return;
+  }
+}
+
+Result<std::string> PayloadFromJsonValue(const EventType& type, JsonValue::Reader data,
+                                         const std::string& path) {
+  CASELEDGER_RETURN_IF_ERROR(CheckStruct(data, type.schema, path, 0));  // also bounds the depth
+  capnp::MallocMessageBuilder without_nulls;
+  CopyWithoutNullMembers(data, without_nulls.initRoot<JsonValue>());
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<capnp::DynamicStruct>(type.schema);
-  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { GetCodec().json.decode(data, root); })) {
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                 GetCodec().json.decode(without_nulls.getRoot<JsonValue>().asReader(), root);
+               })) {
     return Bad(path, Reason(*e));
   }
   return ToBytes(message);
 }
 
-Status ParseJson(std::string_view text, JsonValue::Builder out, const std::string& what) {
-  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
-                GetCodec().json.decodeRaw(kj::ArrayPtr<const char>(text.data(), text.size()), out);
-              })) {
+// The four hex digits at `at`, or nothing.
+std::optional<uint32_t> Hex4(std::string_view text, size_t at) {
+  if (at + 4 > text.size()) return std::nullopt;
+  uint32_t unit = 0;
+  for (size_t i = at; i < at + 4; ++i) {
+    const char c = text[i];
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (digit < 0) return std::nullopt;
+    unit = unit * 16 + static_cast<uint32_t>(digit);
+  }
+  return unit;
+}
+
+void AppendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Cap'n Proto 0.9's JSON parser (Debian 12) reads the hex letters of a \uXXXX escape as 0-5
+// instead of 10-15 ("\u00e9" -> "I", "\u001b" -> 0x11; capnproto/capnproto#1552, fixed
+// upstream in 2022), so `text` is handed to it with the \u escapes it would misread already
+// decoded: to their UTF-8 bytes (a surrogate pair to one code point), \u0022 and \u005c to
+// \" and \\. The parser takes raw control characters inside strings, except NUL: control
+// characters whose escape has no hex letter (\u0000-\u0009, \u0010-\u0019) stay escaped.
+// A lone surrogate is an error.
+Result<std::string> DecodeUnicodeEscapes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') in_string = !in_string;
+    if (!in_string || c != '\\' || i + 1 >= text.size()) {
+      out += c;
+      continue;
+    }
+    if (text[i + 1] != 'u' || !Hex4(text, i + 2)) {  // another escape: the parser reads it
+      out += c;
+      out += text[++i];
+      continue;
+    }
+    uint32_t cp = *Hex4(text, i + 2);
+    i += 5;
+    if (cp >= 0xD800 && cp <= 0xDFFF) {
+      const auto low = text.substr(i + 1, 2) == "\\u" ? Hex4(text, i + 3) : std::nullopt;
+      if (cp > 0xDBFF || !low || *low < 0xDC00 || *low > 0xDFFF)
+        return Status::InvalidArgument("\\u" + std::string(text.substr(i - 3, 4)) +
+                                       " is a lone UTF-16 surrogate");
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (*low - 0xDC00);
+      i += 6;
+    }
+    if (cp == '"' || cp == '\\') {
+      out += '\\';
+    } else if (cp < 0x20 && (cp & 15) < 10) {  // no hex letter: the parser reads it right
+      out += "\\u00";
+      out += static_cast<char>('0' + (cp >> 4));
+      out += static_cast<char>('0' + (cp & 15));
+      continue;
+    }
+    AppendUtf8(out, cp);
+  }
+  return out;
+}
+
+Status ParseJson(std::string_view raw, JsonValue::Builder out, const std::string& what) {
+  auto decoded = DecodeUnicodeEscapes(raw);
+  if (!decoded.ok())
+    return Status::InvalidArgument(what + " is not valid JSON: " + decoded.status().message());
+  const std::string& text = *decoded;
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                 GetCodec().json.decodeRaw(kj::ArrayPtr<const char>(text.data(), text.size()), out);
+               })) {
     return Status::InvalidArgument(what + " is not valid JSON: " + Reason(*e));
   }
   return Status::Ok();
@@ -384,11 +551,15 @@ Result<EventId> IdMember(JsonValue::Reader v, const std::string& name) {
 }
 
 Result<Actor> ActorMember(JsonValue::Reader v) {
-  if (!v.isObject()) return Bad("actor", "expected an object {\"user\",\"role\",\"agency\"}, not " + Quote(v));
+  if (!v.isObject())
+    return Bad("actor", "expected an object {\"user\",\"role\",\"agency\"}, not " + Quote(v));
   Actor actor;
   for (auto member : v.getObject()) {
     const std::string name = Str(member.getName());
-    std::string* target = name == "user" ? &actor.user : name == "role" ? &actor.role : name == "agency" ? &actor.agency : nullptr;
+    std::string* target = name == "user"     ? &actor.user
+                          : name == "role"   ? &actor.role
+                          : name == "agency" ? &actor.agency
+                                             : nullptr;
     if (!target) return Bad("actor." + name, "unknown field (actor has user, role, agency)");
     if (member.getValue().isNull()) continue;
     CASELEDGER_ASSIGN_OR_RETURN(*target, StringMember(member.getValue(), "actor." + name));
@@ -396,7 +567,9 @@ Result<Actor> ActorMember(JsonValue::Reader v) {
   return actor;
 }
 
-void SetString(JsonValue::Builder v, std::string_view s) { v.setString(capnp::Text::Reader(s.data(), s.size())); }
+void SetString(JsonValue::Builder v, std::string_view s) {
+  v.setString(capnp::Text::Reader(s.data(), s.size()));
+}
 
 }  // namespace
 
@@ -408,20 +581,25 @@ Result<std::string> PayloadFromJson(const EventType& type, std::string_view json
 }
 
 Status ValidatePayload(const EventType& type, std::string_view payload) {
-  if (payload.size() % 8 != 0) return Status::InvalidArgument("the " + type.name + " payload is not a whole number of words");
+  if (payload.size() % 8 != 0)
+    return Status::InvalidArgument("the " + type.name + " payload is not a whole number of words");
   PayloadReader reader(payload);
   Status status;
-  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { status = CheckPayloadStruct(reader.Root(type.schema), "data", 0); })) {
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions(
+                      [&] { status = CheckPayloadStruct(reader.Root(type.schema), "data", 0); })) {
     return Status::InvalidArgument("the payload is not a " + type.name + ": " + Reason(*e));
   }
   return status;
 }
 
 Result<std::string> PayloadToJson(const EventType& type, std::string_view payload) {
-  if (payload.size() % 8 != 0) return Status::Corruption("the " + type.name + " payload is not a whole number of words");
+  if (payload.size() % 8 != 0)
+    return Status::Corruption("the " + type.name + " payload is not a whole number of words");
   PayloadReader reader(payload);
   std::string out;
-  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { out = Str(kj::StringPtr(GetCodec().json.encode(reader.Root(type.schema)))); })) {
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                 out = Str(kj::StringPtr(GetCodec().json.encode(reader.Root(type.schema))));
+               })) {
     return Status::Corruption("the payload is not a " + type.name + ": " + Reason(*e));
   }
   return out;
@@ -457,7 +635,10 @@ Result<EventLine> ParseEventLine(std::string_view line) {
       } else {
         CASELEDGER_ASSIGN_OR_RETURN(auto text, StringMember(v, name));
         auto expected = ExpectedVersion::Parse(text);
-        if (!expected.ok()) return Bad(name, Quote(v) + " is not \"any\", \"no_stream\", \"stream_exists\" or a version >= 0");
+        if (!expected.ok())
+          return Bad(
+              name,
+              Quote(v) + " is not \"any\", \"no_stream\", \"stream_exists\" or a version >= 0");
         out.expected_version = *expected;
       }
     } else if (name == "eventId") {
@@ -468,6 +649,8 @@ Result<EventLine> ParseEventLine(std::string_view line) {
       CASELEDGER_ASSIGN_OR_RETURN(auto text, StringMember(v, name));
       auto t = ParseTimestamp(text);
       if (!t.ok()) return Bad(name, Quote(v) + " is not a UTC time like \"2026-03-01T10:00:00Z\"");
+      if (ToMicros(*t) < 0)
+        return Bad(name, Quote(v) + " is before 1970-01-01");  // as ValidateProposedEvent
       out.event.occurred_at = *t;
     } else if (name == "actor") {
       CASELEDGER_ASSIGN_OR_RETURN(out.event.actor, ActorMember(v));
@@ -479,22 +662,30 @@ Result<EventLine> ParseEventLine(std::string_view line) {
       CASELEDGER_ASSIGN_OR_RETURN(out.event.causation_id, IdMember(v, name));
     } else if (name == "corrects") {
       CASELEDGER_RETURN_IF_ERROR(CheckInteger(v, 1, 9007199254740992.0, name));
-      out.event.corrects = static_cast<Position>(v.getNumber());
+      // CheckInteger also accepts the decimal string form; getNumber() of a string is invalid.
+      out.event.corrects = v.isNumber() ? static_cast<Position>(v.getNumber())
+                                        : std::strtoull(Str(v.getString()).c_str(), nullptr, 10);
     } else if (name == "correctionReason") {
       CASELEDGER_ASSIGN_OR_RETURN(out.event.correction_reason, StringMember(v, name));
     } else if (name == "data") {
       data = v;
     } else {
-      return Bad(name, "unknown field (a line has stream, type, expectedVersion, eventId, occurredAt, actor, "
-                       "schemaVersion, correlationId, causationId, corrects, correctionReason, data)");
+      return Bad(
+          name,
+          "unknown field (a line has stream, type, expectedVersion, eventId, occurredAt, actor, "
+          "schemaVersion, correlationId, causationId, corrects, correctionReason, data)");
     }
   }
   if (!has_stream) return Bad("stream", "required");
   if (!type) return Bad("type", "required");
-  if (!has_id) return Bad("eventId", "required (32 hex digits; it makes a re-run of the same line idempotent)");
+  if (!has_id)
+    return Bad("eventId",
+               "required (32 hex digits; it makes a re-run of the same line idempotent)");
   if (!data) return Bad("data", "required");
-  if (out.event.corrects != 0 && out.event.correction_reason.empty()) return Bad("correctionReason", "required with corrects");
-  if (out.event.corrects == 0 && !out.event.correction_reason.empty()) return Bad("corrects", "required with correctionReason");
+  if (out.event.corrects != 0 && out.event.correction_reason.empty())
+    return Bad("correctionReason", "required with corrects");
+  if (out.event.corrects == 0 && !out.event.correction_reason.empty())
+    return Bad("corrects", "required with correctionReason");
   CASELEDGER_ASSIGN_OR_RETURN(out.event.payload, PayloadFromJsonValue(*type, *data, "data"));
   return out;
 }
@@ -505,8 +696,9 @@ Result<std::string> RecordedEventToJson(const RecordedEvent& r) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<JsonValue>();
   const bool has_actor = !(e.actor == Actor{});
-  const size_t members = 8 + (ToMicros(e.occurred_at) != 0) + has_actor + !e.correlation_id.IsZero() +
-                         !e.causation_id.IsZero() + 2 * (e.corrects != 0) + 1;
+  const size_t members = 8 + (ToMicros(e.occurred_at) != 0) + has_actor +
+                         !e.correlation_id.IsZero() + !e.causation_id.IsZero() +
+                         2 * (e.corrects != 0) + 1;
   auto object = root.initObject(static_cast<uint>(members));
   uint i = 0;
   auto add = [&](const char* name) {
@@ -538,16 +730,19 @@ Result<std::string> RecordedEventToJson(const RecordedEvent& r) {
     SetString(add("correctionReason"), e.correction_reason);
   }
   auto data = add("data");
-  if (e.payload.size() % 8 != 0) return Status::Corruption("the payload of position " + std::to_string(r.position) + " is not a whole number of words");
+  if (e.payload.size() % 8 != 0)
+    return Status::Corruption("the payload of position " + std::to_string(r.position) +
+                              " is not a whole number of words");
   PayloadReader reader(e.payload);
   std::string out;
-  KJ_IF_MAYBE(ex, kj::runCatchingExceptions([&] {
-                const auto& codec = GetCodec().json;
-                codec.encode(capnp::DynamicValue::Reader(reader.Root(type->schema)), type->schema, data);
-                out = Str(kj::StringPtr(codec.encodeRaw(root.asReader())));
-              })) {
-    return Status::Corruption("the payload of position " + std::to_string(r.position) + " is not a " + type->name +
-                              ": " + Reason(*ex));
+  KJ_IF_MAYBE (ex, kj::runCatchingExceptions([&] {
+                 const auto& codec = GetCodec().json;
+                 codec.encode(capnp::DynamicValue::Reader(reader.Root(type->schema)), type->schema,
+                              data);
+                 out = Str(kj::StringPtr(codec.encodeRaw(root.asReader())));
+               })) {
+    return Status::Corruption("the payload of position " + std::to_string(r.position) +
+                              " is not a " + type->name + ": " + Reason(*ex));
   }
   return out;
 }

@@ -19,7 +19,8 @@ TEST(Append, FirstEventsGetDensePositionsAndVersions) {
   TempDir dir;
   auto ledger = CreateAndOpen(dir.path());
   ASSERT_TRUE(ledger);
-  auto a = ledger->Append(Request("case-1", ExpectedVersion::NoStream(), {Event("CaseOpened"), Event("ConsentRecorded")}));
+  auto a = ledger->Append(Request("case-1", ExpectedVersion::NoStream(),
+                                  {Event("CaseOpened"), Event("ConsentRecorded")}));
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->first_position, 1u);
   EXPECT_EQ(a->last_position, 2u);
@@ -45,9 +46,10 @@ TEST(Append, EightThreadsRacingOnOneExpectedVersionHaveExactlyOneWinnerPerRound)
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&] {
-        auto r = ledger->Append(Request("case-race",
-                                        expected < 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(expected),
-                                        {Event("NoteAdded")}));
+        auto r = ledger->Append(
+            Request("case-race",
+                    expected < 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(expected),
+                    {Event("NoteAdded")}));
         if (r.ok()) {
           ++winners;
         } else if (r.status().code() == StatusCode::kWrongExpectedVersion &&
@@ -87,10 +89,12 @@ TEST(Append, RetryOfAcknowledgedAppendReturnsOriginalPositionsAndWritesNothing) 
   TempDir dir;
   auto ledger = CreateAndOpen(dir.path());
   ASSERT_TRUE(ledger);
-  auto request = Request("case-1", ExpectedVersion::NoStream(), {Event("CaseOpened"), Event("RiskAssessed")});
+  auto request =
+      Request("case-1", ExpectedVersion::NoStream(), {Event("CaseOpened"), Event("RiskAssessed")});
   auto first = ledger->Append(request);
   ASSERT_TRUE(first.ok());
-  ASSERT_TRUE(ledger->Append(Request("case-1", ExpectedVersion::Exact(1), {Event("NoteAdded")})).ok());
+  ASSERT_TRUE(
+      ledger->Append(Request("case-1", ExpectedVersion::Exact(1), {Event("NoteAdded")})).ok());
   // The stream moved on, yet the retry (same ids, same content) succeeds: idempotency is
   // checked before the expected version.
   auto retry = ledger->Append(request);
@@ -132,7 +136,8 @@ TEST(Append, ACorrectionMustNameAnEarlierPosition) {
   TempDir dir;
   auto ledger = CreateAndOpen(dir.path());
   ASSERT_TRUE(ledger);
-  ASSERT_TRUE(ledger->Append(Request("case-1", ExpectedVersion::Any(), {Event("RiskAssessed")})).ok());
+  ASSERT_TRUE(
+      ledger->Append(Request("case-1", ExpectedVersion::Any(), {Event("RiskAssessed")})).ok());
   auto correction = [](Position corrects) {
     ProposedEvent e = Event("RiskAssessed");
     e.corrects = corrects;
@@ -144,12 +149,14 @@ TEST(Append, ACorrectionMustNameAnEarlierPosition) {
     auto r = ledger->Append(Request("case-1", ExpectedVersion::Any(), {correction(bad)}));
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(r.status().message().find("corrects position " + std::to_string(bad)), std::string::npos)
+    EXPECT_NE(r.status().message().find("corrects position " + std::to_string(bad)),
+              std::string::npos)
         << r.status().ToString();
   }
   EXPECT_EQ(ledger->CommittedPosition(), 1u);
   // An earlier event, including one earlier in the same append.
-  auto ok = ledger->Append(Request("case-1", ExpectedVersion::Any(), {correction(1), Event("NoteAdded"), correction(3)}));
+  auto ok = ledger->Append(Request("case-1", ExpectedVersion::Any(),
+                                   {correction(1), Event("NoteAdded"), correction(3)}));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ledger->CommittedPosition(), 4u);
 }
@@ -159,12 +166,18 @@ TEST(Append, RecordedAtNeverDecreasesAndRecordedByIsTheLedgersPrincipal) {
   auto ledger = CreateAndOpen(dir.path());
   ASSERT_TRUE(ledger);
   for (int i = 0; i < 50; ++i)
-    ASSERT_TRUE(ledger->Append(Request("case-" + std::to_string(i % 5), ExpectedVersion::Any(), {Event("NoteAdded")})).ok());
-  ASSERT_TRUE(ledger->Append(Request("case-x", ExpectedVersion::Any(), {Event("NoteAdded")}), "token:w-17").ok());
+    ASSERT_TRUE(ledger
+                    ->Append(Request("case-" + std::to_string(i % 5), ExpectedVersion::Any(),
+                                     {Event("NoteAdded")}))
+                    .ok());
+  ASSERT_TRUE(
+      ledger->Append(Request("case-x", ExpectedVersion::Any(), {Event("NoteAdded")}), "token:w-17")
+          .ok());
   auto all = ledger->ReadAll(1, 1000);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 51u);
-  for (size_t i = 1; i < all->size(); ++i) EXPECT_LE((*all)[i - 1].recorded_at, (*all)[i].recorded_at);
+  for (size_t i = 1; i < all->size(); ++i)
+    EXPECT_LE((*all)[i - 1].recorded_at, (*all)[i].recorded_at);
   EXPECT_EQ(all->front().recorded_by.rfind("local:", 0), 0u);
   EXPECT_EQ(all->back().recorded_by, "token:w-17");
   EXPECT_EQ(all->back().event.actor.user, "w-17");  // the actor stays as the source states it
@@ -200,10 +213,12 @@ TEST(AppendBatch, OneConflictingRequestLeavesNothingBehind) {
   TempDir dir;
   auto ledger = CreateAndOpen(dir.path());
   ASSERT_TRUE(ledger);
-  ASSERT_TRUE(ledger->Append(Request("case-9", ExpectedVersion::Any(), {Event("CaseOpened")})).ok());
+  ASSERT_TRUE(
+      ledger->Append(Request("case-9", ExpectedVersion::Any(), {Event("CaseOpened")})).ok());
   std::vector<AppendRequest> batch;
   for (int i = 0; i < 5; ++i)
-    batch.push_back(Request("case-" + std::to_string(i), ExpectedVersion::NoStream(), {Event("CaseOpened")}));
+    batch.push_back(
+        Request("case-" + std::to_string(i), ExpectedVersion::NoStream(), {Event("CaseOpened")}));
   batch.push_back(Request("case-9", ExpectedVersion::NoStream(), {Event("CaseOpened")}));  // exists
   auto r = ledger->AppendBatch(batch);
   ASSERT_FALSE(r.ok());
@@ -211,7 +226,8 @@ TEST(AppendBatch, OneConflictingRequestLeavesNothingBehind) {
   EXPECT_NE(r.status().message().find("request 5"), std::string::npos) << r.status().message();
   EXPECT_EQ(r.status().actual_version(), 0);
   EXPECT_EQ(ledger->CommittedPosition(), 1u);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(*ledger->GetStreamVersion("case-" + std::to_string(i)), kNoStream);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(*ledger->GetStreamVersion("case-" + std::to_string(i)), kNoStream);
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ constexpr const char* kBirthDate = "2015-04-02";
 constexpr const char* kNote = "Grandmother says Mingyue-7Q4K sleeps badly";
 
 std::string CaseOpenedJson(const std::string& child, const std::string& name) {
-  return R"({"childRef":")" + child + R"(","name":")" + name + R"(","sex":"female","birthDate":")" + kBirthDate +
+  return R"({"childRef":")" + child + R"(","name":")" + name + R"(","sex":"female","birthDate":")" +
+         kBirthDate +
          R"(","ageBand":"6-11","communityCode":"130111200201","vulnerabilities":["left_behind"],)"
          R"("identificationChannel":"home_visit","owner":"w-17","agency":"county-ca"})";
 }
@@ -78,7 +79,8 @@ class CaseEventLedger : public ::testing::Test {
   // The "data" JSON of a stored event, with personal fields opened if `ledger` can.
   std::string DataOf(Ledger& ledger, const RecordedEvent& r) {
     auto payload = ledger.OpenPersonalFields(r);
-    auto json = PayloadToJson(*FindEventType(r.event.type), payload.ok() ? *payload : r.event.payload);
+    auto json =
+        PayloadToJson(*FindEventType(r.event.type), payload.ok() ? *payload : r.event.payload);
     EXPECT_TRUE(json.ok()) << json.status().ToString();
     return json.ok() ? *json : "";
   }
@@ -91,14 +93,17 @@ class CaseEventLedger : public ::testing::Test {
 TEST_F(CaseEventLedger, PersonalFieldsNeverReachTheDiskInClear) {
   {
     auto ledger = Open(key_);
-    ASSERT_TRUE(ledger->Append(Request("case-1", ExpectedVersion::NoStream(),
-                                       {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName)),
-                                        CaseEvent("NoteAdded", std::string(R"({"text":")") + kNote + "\"}")}))
-                    .ok());
+    ASSERT_TRUE(
+        ledger
+            ->Append(Request("case-1", ExpectedVersion::NoStream(),
+                             {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName)),
+                              CaseEvent("NoteAdded", std::string(R"({"text":")") + kNote + "\"}")}))
+            .ok());
   }  // closing flushes the index, so its files hold whatever it would ever hold
   ASSERT_TRUE(Ledger::Reindex(ledger_dir_, KeyOptions(key_)).ok());
   for (const char* secret : {kName, kNote, "Mingyue-7Q4K"})
-    EXPECT_FALSE(AnyFileContains(ledger_dir_, secret)) << "found \"" << secret << "\" in clear under " << ledger_dir_;
+    EXPECT_FALSE(AnyFileContains(ledger_dir_, secret))
+        << "found \"" << secret << "\" in clear under " << ledger_dir_;
   // The clear fields around them are stored as they are.
   EXPECT_TRUE(AnyFileContains(ledger_dir_ + "/log", "130111200201"));
   EXPECT_TRUE(AnyFileContains(ledger_dir_ + "/log", "c-1"));
@@ -112,9 +117,11 @@ TEST_F(CaseEventLedger, TheMasterKeyOpensWhatWasSealedExactlyAsWritten) {
       R"({"followUpId":"f-1","kind":"home_visit","neededBy":"2026-03-17T00:00:00Z","note":"bring forms"})";
   {
     auto ledger = Open(key_);
-    ASSERT_TRUE(ledger->Append(Request("case-1", ExpectedVersion::NoStream(),
-                                       {CaseEvent("CaseOpened", opened), CaseEvent("NoteAdded", note),
-                                        CaseEvent("RiskAssessed", risk), CaseEvent("FollowUpScheduled", follow_up)}))
+    ASSERT_TRUE(ledger
+                    ->Append(Request("case-1", ExpectedVersion::NoStream(),
+                                     {CaseEvent("CaseOpened", opened), CaseEvent("NoteAdded", note),
+                                      CaseEvent("RiskAssessed", risk),
+                                      CaseEvent("FollowUpScheduled", follow_up)}))
                     .ok());
   }
   // A new process with the key (here: a reader) sees each field as it was written.
@@ -137,9 +144,10 @@ TEST_F(CaseEventLedger, TheMasterKeyOpensWhatWasSealedExactlyAsWritten) {
 TEST_F(CaseEventLedger, WithoutTheMasterKeyPersonalFieldsStaySealedAndCannotBeWritten) {
   {
     auto ledger = Open(key_);
-    ASSERT_TRUE(
-        ledger->Append(Request("case-1", ExpectedVersion::NoStream(), {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName))}))
-            .ok());
+    ASSERT_TRUE(ledger
+                    ->Append(Request("case-1", ExpectedVersion::NoStream(),
+                                     {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName))}))
+                    .ok());
   }
   ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
   auto ledger = Open("");
@@ -147,7 +155,8 @@ TEST_F(CaseEventLedger, WithoutTheMasterKeyPersonalFieldsStaySealedAndCannotBeWr
   // Reading works; the personal fields show as sealed.
   auto events = ledger->ReadStream("case-1", 0, Direction::kForward, 10);
   ASSERT_TRUE(events.ok());
-  EXPECT_EQ(ledger->OpenPersonalFields(events->at(0)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger->OpenPersonalFields(events->at(0)).status().code(),
+            StatusCode::kInvalidArgument);
   const std::string data = DataOf(*ledger, events->at(0));
   EXPECT_EQ(data.find(kName), std::string::npos);
   EXPECT_NE(data.find(R"("name":{"sealed":")"), std::string::npos) << data;
@@ -160,10 +169,14 @@ TEST_F(CaseEventLedger, WithoutTheMasterKeyPersonalFieldsStaySealedAndCannotBeWr
                                          CaseEvent("NoteAdded", R"({"text":"x"})")}));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(refused.status().message().find("master key"), std::string::npos) << refused.status().ToString();
-  EXPECT_NE(refused.status().message().find("event 1 (NoteAdded"), std::string::npos) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("master key"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("event 1 (NoteAdded"), std::string::npos)
+      << refused.status().ToString();
   EXPECT_EQ(ledger->CommittedPosition(), before);
-  EXPECT_TRUE(ledger->Append(Request("case-1", ExpectedVersion::Exact(0), {CaseEvent("RiskAssessed", R"({"level":"low"})")}))
+  EXPECT_TRUE(ledger
+                  ->Append(Request("case-1", ExpectedVersion::Exact(0),
+                                   {CaseEvent("RiskAssessed", R"({"level":"low"})")}))
                   .ok());
 }
 
@@ -173,18 +186,21 @@ TEST_F(CaseEventLedger, AWrongOrMalformedMasterKeyIsRefusedAtOpen) {
   auto wrong = Ledger::Open(ledger_dir_, KeyOptions(other));
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(wrong.status().message().find("wrong master key"), std::string::npos) << wrong.status().ToString();
+  EXPECT_NE(wrong.status().message().find("wrong master key"), std::string::npos)
+      << wrong.status().ToString();
 
   const std::string malformed = dir_.Sub("malformed.key");
   std::ofstream(malformed) << "not a key\n";
   auto bad = Ledger::Open(ledger_dir_, KeyOptions(malformed));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find(malformed), std::string::npos) << bad.status().ToString();
-  EXPECT_NE(bad.status().message().find("64 hexadecimal digits"), std::string::npos) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("64 hexadecimal digits"), std::string::npos)
+      << bad.status().ToString();
 
   auto missing = Ledger::Open(ledger_dir_, KeyOptions(dir_.Sub("nope.key")));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("nope.key"), std::string::npos) << missing.status().ToString();
+  EXPECT_NE(missing.status().message().find("nope.key"), std::string::npos)
+      << missing.status().ToString();
 }
 
 TEST(CaseEventLedgerCreate, ACaseEventLedgerCannotBeCreatedWithoutAMasterKey) {
@@ -195,27 +211,34 @@ TEST(CaseEventLedgerCreate, ACaseEventLedgerCannotBeCreatedWithoutAMasterKey) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("master key"), std::string::npos) << s.ToString();
-  EXPECT_FALSE(fs::exists(dir.Sub("ledger/meta/ledger"))) << "a half-created ledger was left behind";
+  EXPECT_FALSE(fs::exists(dir.Sub("ledger/meta/ledger")))
+      << "a half-created ledger was left behind";
   EXPECT_TRUE(CreateMasterKeyFile(dir.Sub("k")).ok());
-  EXPECT_EQ(CreateMasterKeyFile(dir.Sub("k")).code(), StatusCode::kAlreadyExists) << "a master key was overwritten";
+  EXPECT_EQ(CreateMasterKeyFile(dir.Sub("k")).code(), StatusCode::kAlreadyExists)
+      << "a master key was overwritten";
 }
 
 TEST_F(CaseEventLedger, OnlyCatalogueEventsWithTheirRequiredFieldsGetIn) {
   auto ledger = Open(key_);
-  auto unknown = ledger->Append(Request("case-1", ExpectedVersion::Any(), {testing::Event("CaseOpenned", "")}));
+  auto unknown = ledger->Append(
+      Request("case-1", ExpectedVersion::Any(), {testing::Event("CaseOpenned", "")}));
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.status().message().find("unknown event type \"CaseOpenned\""), std::string::npos)
+  EXPECT_NE(unknown.status().message().find("unknown event type \"CaseOpenned\""),
+            std::string::npos)
       << unknown.status().ToString();
-  auto garbage = ledger->Append(Request("case-1", ExpectedVersion::Any(), {testing::Event("NoteAdded", "12345678")}));
+  auto garbage = ledger->Append(
+      Request("case-1", ExpectedVersion::Any(), {testing::Event("NoteAdded", "12345678")}));
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.status().code(), StatusCode::kInvalidArgument);
   // A whole request is refused if one event lacks a required field (an empty NoteAdded).
-  auto partial = ledger->Append(Request("case-1", ExpectedVersion::Any(),
-                                        {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName)),
-                                         testing::Event("NoteAdded", *PayloadFromJson(*FindEventType("RiskAssessed"),
-                                                                                       R"({"level":"low"})"))}));
+  auto partial = ledger->Append(Request(
+      "case-1", ExpectedVersion::Any(),
+      {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName)),
+       testing::Event("NoteAdded",
+                      *PayloadFromJson(*FindEventType("RiskAssessed"), R"({"level":"low"})"))}));
   ASSERT_FALSE(partial.ok());
-  EXPECT_NE(partial.status().message().find("event 1"), std::string::npos) << partial.status().ToString();
+  EXPECT_NE(partial.status().message().find("event 1"), std::string::npos)
+      << partial.status().ToString();
   EXPECT_EQ(ledger->CommittedPosition(), 0u);
 }
 
@@ -231,7 +254,8 @@ TEST_F(CaseEventLedger, ARetryWithPersonalFieldsIsRecognisedAndAChangedOneRefuse
   EXPECT_TRUE(retry->deduplicated);
   EXPECT_EQ(retry->first_position, first->first_position);
   ProposedEvent changed = opened;
-  changed.payload = *PayloadFromJson(*FindEventType("CaseOpened"), CaseOpenedJson("c-1", "Zhou Mingyu"));
+  changed.payload =
+      *PayloadFromJson(*FindEventType("CaseOpened"), CaseOpenedJson("c-1", "Zhou Mingyu"));
   auto conflict = ledger->Append(Request("case-1", ExpectedVersion::NoStream(), {changed}));
   ASSERT_FALSE(conflict.ok());
   EXPECT_EQ(conflict.status().code(), StatusCode::kIdempotencyConflict);
@@ -241,11 +265,14 @@ TEST_F(CaseEventLedger, ARetryWithPersonalFieldsIsRecognisedAndAChangedOneRefuse
 TEST_F(CaseEventLedger, EachChildHasItsOwnKeyAndAReaderSeesKeysMadeAfterItOpened) {
   auto writer = Open(key_);
   auto reader = Open(key_, /*read_only=*/true);  // opened before the keys exist
-  ASSERT_TRUE(writer->Append(Request("case-1", ExpectedVersion::NoStream(), {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName))}))
+  ASSERT_TRUE(writer
+                  ->Append(Request("case-1", ExpectedVersion::NoStream(),
+                                   {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName))}))
                   .ok());
-  ASSERT_TRUE(
-      writer->Append(Request("case-2", ExpectedVersion::NoStream(), {CaseEvent("CaseOpened", CaseOpenedJson("c-2", "Wu Lei"))}))
-          .ok());
+  ASSERT_TRUE(writer
+                  ->Append(Request("case-2", ExpectedVersion::NoStream(),
+                                   {CaseEvent("CaseOpened", CaseOpenedJson("c-2", "Wu Lei"))}))
+                  .ok());
   ASSERT_TRUE(reader->Refresh().ok());
   auto all = reader->ReadAll(1, 10);
   ASSERT_TRUE(all.ok());
@@ -266,14 +293,17 @@ TEST_F(CaseEventLedger, EachChildHasItsOwnKeyAndAReaderSeesKeysMadeAfterItOpened
 TEST_F(CaseEventLedger, ATornKeyRecordIsDroppedAndADamagedOneIsNamed) {
   {
     auto ledger = Open(key_);
-    ASSERT_TRUE(ledger->Append(Request("case-1", ExpectedVersion::NoStream(), {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName))}))
+    ASSERT_TRUE(ledger
+                    ->Append(Request("case-1", ExpectedVersion::NoStream(),
+                                     {CaseEvent("CaseOpened", CaseOpenedJson("c-1", kName))}))
                     .ok());
   }
   const std::string journal = ledger_dir_ + "/keys/journal";
   const auto size = fs::file_size(journal);
   {
     // A crash while a new key was being written: half a record at the end.
-    std::ofstream(journal, std::ios::binary | std::ios::app) << std::string("\x40\x00\x00\x00partial", 11);
+    std::ofstream(journal, std::ios::binary | std::ios::app)
+        << std::string("\x40\x00\x00\x00partial", 11);
   }
   {
     auto ledger = Open(key_);
@@ -282,7 +312,9 @@ TEST_F(CaseEventLedger, ATornKeyRecordIsDroppedAndADamagedOneIsNamed) {
     auto events = ledger->ReadStream("case-1", 0, Direction::kForward, 1);
     ASSERT_TRUE(events.ok());
     EXPECT_NE(DataOf(*ledger, events->at(0)).find(kName), std::string::npos);
-    ASSERT_TRUE(ledger->Append(Request("case-2", ExpectedVersion::NoStream(), {CaseEvent("CaseOpened", CaseOpenedJson("c-2", "Wu Lei"))}))
+    ASSERT_TRUE(ledger
+                    ->Append(Request("case-2", ExpectedVersion::NoStream(),
+                                     {CaseEvent("CaseOpened", CaseOpenedJson("c-2", "Wu Lei"))}))
                     .ok());
   }
   {
@@ -294,8 +326,10 @@ TEST_F(CaseEventLedger, ATornKeyRecordIsDroppedAndADamagedOneIsNamed) {
   auto damaged = Ledger::Open(ledger_dir_, KeyOptions(key_));
   ASSERT_FALSE(damaged.ok());
   EXPECT_EQ(damaged.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(damaged.status().message().find("journal"), std::string::npos) << damaged.status().ToString();
-  EXPECT_NE(damaged.status().message().find("offset 0"), std::string::npos) << damaged.status().ToString();
+  EXPECT_NE(damaged.status().message().find("journal"), std::string::npos)
+      << damaged.status().ToString();
+  EXPECT_NE(damaged.status().message().find("offset 0"), std::string::npos)
+      << damaged.status().ToString();
 }
 
 }  // namespace

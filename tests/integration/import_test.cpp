@@ -28,9 +28,13 @@ using testing::Describe;
 using testing::ProgramRun;
 using testing::TempDir;
 
-ProgramRun Cli(const std::vector<std::string>& args) { return testing::RunProgram(CASELEDGER_BIN, args, 120); }
+ProgramRun Cli(const std::vector<std::string>& args) {
+  return testing::RunProgram(CASELEDGER_BIN, args, 120);
+}
 
-bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+bool Contains(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
 
 std::string Id(uint64_t n) {
   char buf[33];
@@ -42,14 +46,16 @@ std::string Id(uint64_t n) {
 std::string Line(uint64_t n) {
   const uint64_t c = n / 3;
   const std::string stream = "case-" + std::to_string(c);
-  const std::string head = R"({"stream":")" + stream + R"(","eventId":")" + Id(n) + R"(","occurredAt":"2026-03-01T10:00:00Z",)";
+  const std::string head = R"({"stream":")" + stream + R"(","eventId":")" + Id(n) +
+                           R"(","occurredAt":"2026-03-01T10:00:00Z",)";
   switch (n % 3) {
     case 0:
-      return head + R"("type":"CaseOpened","expectedVersion":"no_stream","data":{"childRef":"c-)" + std::to_string(c) +
-             R"(","name":"Child )" + std::to_string(c) +
+      return head + R"("type":"CaseOpened","expectedVersion":"no_stream","data":{"childRef":"c-)" +
+             std::to_string(c) + R"(","name":"Child )" + std::to_string(c) +
              R"(","sex":"female","ageBand":"6-11","communityCode":"130111200201","identificationChannel":"school","agency":"ca"}})";
     case 1:
-      return head + R"("type":"RiskAssessed","expectedVersion":0,"data":{"level":"medium","rationale":"r"}})";
+      return head +
+             R"("type":"RiskAssessed","expectedVersion":0,"data":{"level":"medium","rationale":"r"}})";
     default:
       return head + R"("type":"NoteAdded","expectedVersion":1,"data":{"text":"visited"}})";
   }
@@ -85,19 +91,23 @@ class Import : public ::testing::Test {
   }
 
   TempDir dir_;
-  const std::string ledger_ = dir_.Sub("ledger"), key_ = dir_.Sub("master.key"), file_ = dir_.Sub("events.ndjson");
+  const std::string ledger_ = dir_.Sub("ledger"), key_ = dir_.Sub("master.key"),
+                    file_ = dir_.Sub("events.ndjson");
 };
 
 TEST_F(Import, AFileWithInvalidLinesWritesNothingAndNamesEachLineAndField) {
   auto lines = Lines(900);  // the lines replaced below are notes, which nothing after them needs
-  lines[500] = R"({"stream":"case-x","type":"CaseOpened","eventId":")" + Id(5000) +
-               R"(","data":{"childRef":"c","name":"n","sex":"boy","ageBand":"6-11","communityCode":"130111200201","identificationChannel":"school","agency":"a"}})";
-  lines[701] = R"({"stream":"case-y","type":"NoteAdded","eventId":")" + Id(5001) + R"(","data":{"txt":"x"}})";
+  lines[500] =
+      R"({"stream":"case-x","type":"CaseOpened","eventId":")" + Id(5000) +
+      R"(","data":{"childRef":"c","name":"n","sex":"boy","ageBand":"6-11","communityCode":"130111200201","identificationChannel":"school","agency":"a"}})";
+  lines[701] = R"({"stream":"case-y","type":"NoteAdded","eventId":")" + Id(5001) +
+               R"(","data":{"txt":"x"}})";
   lines[800] = "{ not json";
   WriteFile(lines);
   ProgramRun run = Cli(ImportArgs());
   EXPECT_EQ(run.exit_code, 1) << Describe(run);
-  EXPECT_TRUE(Contains(run.err, "line 501: data.sex: \"boy\" is not one of female, male, unknown")) << Describe(run);
+  EXPECT_TRUE(Contains(run.err, "line 501: data.sex: \"boy\" is not one of female, male, unknown"))
+      << Describe(run);
   EXPECT_TRUE(Contains(run.err, "line 702: data.txt: unknown field")) << Describe(run);
   EXPECT_TRUE(Contains(run.err, "line 801: the line is not valid JSON")) << Describe(run);
   EXPECT_TRUE(Contains(run.err, "3 of 900 lines")) << Describe(run);
@@ -125,8 +135,8 @@ TEST_F(Import, AConflictMidwayStopsAtItsLineAndTheSameImportFinishesOnceItIsReso
   {
     auto writer = Ledger::Open(ledger_, options);
     ASSERT_TRUE(writer.ok());
-    auto line = ParseEventLine(R"({"stream":"case-5","type":"RiskAssessed","eventId":")" + Id(9999) +
-                               R"(","data":{"level":"low"}})");
+    auto line = ParseEventLine(R"({"stream":"case-5","type":"RiskAssessed","eventId":")" +
+                               Id(9999) + R"(","data":{"level":"low"}})");
     ASSERT_TRUE(line.ok()) << line.status().ToString();
     AppendRequest r{line->stream, line->expected_version, {line->event}};
     ASSERT_TRUE((*writer)->Append(r).ok());
@@ -142,8 +152,9 @@ TEST_F(Import, AConflictMidwayStopsAtItsLineAndTheSameImportFinishesOnceItIsReso
 
   // Resolving the conflict (here: the line now expects what is there) and running the same
   // import again appends the rest and recognises the first 12 lines.
-  lines[15] = R"({"stream":"case-5","type":"CaseOpened","expectedVersion":0,"eventId":")" + Id(15) +
-              R"(","data":{"childRef":"c-5","name":"Child 5","sex":"female","ageBand":"6-11","communityCode":"130111200201","identificationChannel":"school","agency":"ca"}})";
+  lines[15] =
+      R"({"stream":"case-5","type":"CaseOpened","expectedVersion":0,"eventId":")" + Id(15) +
+      R"(","data":{"childRef":"c-5","name":"Child 5","sex":"female","ageBand":"6-11","communityCode":"130111200201","identificationChannel":"school","agency":"ca"}})";
   for (size_t i = 16; i < 18; ++i)  // the rest of case-5 expects versions one higher now
     lines[i] = lines[i].replace(lines[i].find("\"expectedVersion\":"), 19,
                                 "\"expectedVersion\":" + std::to_string(i - 15));
@@ -172,7 +183,8 @@ TEST_F(Import, AnImportKilledMidwayAndRunAgainHoldsEveryEventOnceInFileOrder) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     LedgerOptions options;
     options.read_only = true;
-    if (auto ledger = Ledger::Open(ledger_, options); ledger.ok()) seen = (*ledger)->CommittedPosition();
+    if (auto ledger = Ledger::Open(ledger_, options); ledger.ok())
+      seen = (*ledger)->CommittedPosition();
   }
   ::kill(pid, SIGKILL);
   int status = 0;
@@ -188,18 +200,19 @@ TEST_F(Import, AnImportKilledMidwayAndRunAgainHoldsEveryEventOnceInFileOrder) {
   ASSERT_EQ(ledger->CommittedPosition(), kLines);
   std::set<std::string> ids;
   uint64_t n = 0;
-  ASSERT_TRUE(ledger
-                  ->ScanAll(1, 0,
-                            [&](const EventView& v) {
-                              EventId event_id;
-                              std::copy(v.event_id.begin(), v.event_id.end(), event_id.bytes.begin());
-                              const std::string id = event_id.ToHex();
-                              EXPECT_EQ(id, Id(n)) << "position " << v.position << " holds line " << id;
-                              ids.insert(id);
-                              ++n;
-                              return true;
-                            })
-                  .ok());
+  ASSERT_TRUE(
+      ledger
+          ->ScanAll(1, 0,
+                    [&](const EventView& v) {
+                      EventId event_id;
+                      std::copy(v.event_id.begin(), v.event_id.end(), event_id.bytes.begin());
+                      const std::string id = event_id.ToHex();
+                      EXPECT_EQ(id, Id(n)) << "position " << v.position << " holds line " << id;
+                      ids.insert(id);
+                      ++n;
+                      return true;
+                    })
+          .ok());
   EXPECT_EQ(ids.size(), kLines);
 }
 

@@ -14,7 +14,8 @@ ProposedEvent Event(std::string type, std::string payload) {
   return e;
 }
 
-AppendRequest Request(std::string stream, ExpectedVersion expected, std::vector<ProposedEvent> events) {
+AppendRequest Request(std::string stream, ExpectedVersion expected,
+                      std::vector<ProposedEvent> events) {
   AppendRequest r;
   r.stream = std::move(stream);
   r.expected_version = expected;

@@ -14,7 +14,8 @@ namespace caseledger::testing {
 // An event with a fresh random id, the given type and payload, and a fixed actor.
 ProposedEvent Event(std::string type, std::string payload = "{}");
 
-AppendRequest Request(std::string stream, ExpectedVersion expected, std::vector<ProposedEvent> events);
+AppendRequest Request(std::string stream, ExpectedVersion expected,
+                      std::vector<ProposedEvent> events);
 
 // Options of an opaque ledger (any type, payload stored as given): the engine's tests
 // exercise the log, the index and the append path, not the catalogue.

@@ -29,13 +29,16 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
-ProgramRun RunProgram(const std::string& binary, const std::vector<std::string>& args, int timeout_s) {
+ProgramRun RunProgram(const std::string& binary, const std::vector<std::string>& args,
+                      int timeout_s) {
   TempDir scratch;
   const std::string out_path = scratch.Sub("stdout"), err_path = scratch.Sub("stderr");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   std::vector<std::string> storage = {binary};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -70,7 +73,8 @@ ProgramRun RunProgram(const std::string& binary, const std::vector<std::string>&
 }
 
 std::string Describe(const ProgramRun& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout:\n" + r.out + "--- stderr:\n" + r.err;
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout:\n" + r.out + "--- stderr:\n" +
+         r.err;
 }
 
 }  // namespace caseledger::testing

@@ -14,7 +14,8 @@ struct ProgramRun {
 
 // Runs `binary args...` with the test's environment, waits at most `timeout_s` seconds
 // (then kills it and fails the test), and returns its exit code, stdout and stderr.
-ProgramRun RunProgram(const std::string& binary, const std::vector<std::string>& args, int timeout_s = 30);
+ProgramRun RunProgram(const std::string& binary, const std::vector<std::string>& args,
+                      int timeout_s = 30);
 
 // "exit 1\n--- stdout:\n...--- stderr:\n...", for test failure messages.
 std::string Describe(const ProgramRun& run);

@@ -21,10 +21,11 @@ void AddAppendCommand(CLI::App& app) {
   AddDirArgument(*cmd, args->dir);
   cmd->add_option("--stream", args->stream, "Stream id, e.g. case-00042")->required();
   cmd->add_option("--type", args->type, "Event type, e.g. CaseOpened")->required();
-  cmd->add_option("--data", args->data,
-                  "The event's data as JSON, personal fields in clear (the ledger seals them), e.g. "
-                  R"({"referralId":"r-1","serviceType":"education","toAgency":"school-3"}; )"
-                  "docs/events.md lists every type's fields. An opaque ledger stores it as given")
+  cmd->add_option(
+         "--data", args->data,
+         "The event's data as JSON, personal fields in clear (the ledger seals them), e.g. "
+         R"({"referralId":"r-1","serviceType":"education","toAgency":"school-3"}; )"
+         "docs/events.md lists every type's fields. An opaque ledger stores it as given")
       ->required();
   cmd->add_option("--expected-version", args->expected,
                   "any, no_stream, stream_exists, or the stream's current version N")
@@ -32,9 +33,11 @@ void AddAppendCommand(CLI::App& app) {
   cmd->add_option("--event-id", args->event_id,
                   "32 hex digits; a retry with the same id and content is answered with the "
                   "original position and writes nothing (default: a new random id)");
-  cmd->add_option("--occurred-at", args->occurred_at, "When it happened, RFC 3339 (e.g. 2026-03-01T10:00:00Z)");
-  cmd->add_option("--actor", args->actor,
-                  R"(Who did it, as the source states it: {"user":"w-17","role":"caseworker","agency":"..."})");
+  cmd->add_option("--occurred-at", args->occurred_at,
+                  "When it happened, RFC 3339 (e.g. 2026-03-01T10:00:00Z)");
+  cmd->add_option(
+      "--actor", args->actor,
+      R"(Who did it, as the source states it: {"user":"w-17","role":"caseworker","agency":"..."})");
   cmd->add_option("--corrects", args->corrects, "The position this event corrects");
   cmd->add_option("--reason", args->reason, "Why (required with --corrects)");
   AddFormatOption(*cmd, args->format);
@@ -76,7 +79,10 @@ void AddAppendCommand(CLI::App& app) {
     auto ledger = OpenForWriting(name, args->dir);
     auto result = ledger->Append(request);
     if (!result.ok()) Fail(name, result.status());
-    Table table{{{"position", true}, {"stream", false}, {"version", true}, {"event_id", false},
+    Table table{{{"position", true},
+                 {"stream", false},
+                 {"version", true},
+                 {"event_id", false},
                  {"deduplicated", false}},
                 {{std::to_string(result->first_position), request.stream,
                   std::to_string(result->first_version), e.id.ToHex(),

@@ -57,20 +57,24 @@ std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::st
 
 void AddDirArgument(CLI::App& command, std::string& dir) {
   command.add_option("DIR", dir, "The ledger directory")->required()->type_name("DIR");
-  command.add_option("--master-key-file", MasterKeyFileFlag(),
-                     "The master key (a file of 64 hex digits, kept outside DIR) that opens the "
-                     "child keys in DIR/keys: needed to append events with personal fields and "
-                     "to read them in clear (default: the file $CASELEDGER_MASTER_KEY_FILE names)")
+  command
+      .add_option("--master-key-file", MasterKeyFileFlag(),
+                  "The master key (a file of 64 hex digits, kept outside DIR) that opens the "
+                  "child keys in DIR/keys: needed to append events with personal fields and "
+                  "to read them in clear (default: the file $CASELEDGER_MASTER_KEY_FILE names)")
       ->type_name("FILE");
 }
 
 Progress::Progress(std::string label)
-    : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)), started_(std::chrono::steady_clock::now()) {}
+    : label_(std::move(label)),
+      tty_(::isatty(STDERR_FILENO)),
+      started_(std::chrono::steady_clock::now()) {}
 
 void Progress::Update(uint64_t done, uint64_t total) {
   if (!tty_) return;
   const auto now = std::chrono::steady_clock::now();
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   if (now_ms - last_ms_ < 100 && done != total) return;
   last_ms_ = now_ms;
   const unsigned pct = total ? static_cast<unsigned>(done * 100 / total) : 100;
@@ -84,8 +88,9 @@ void Progress::Update(uint64_t done, uint64_t total) {
                   static_cast<unsigned long long>(left % 60));
     eta = buf;
   }
-  std::fprintf(stderr, "\r\033[K%s: %s / %s (%u%%), %s/s, ETA %s", label_.c_str(), WithThousands(done).c_str(),
-               WithThousands(total).c_str(), pct, WithThousands(static_cast<uint64_t>(rate)).c_str(), eta.c_str());
+  std::fprintf(stderr, "\r\033[K%s: %s / %s (%u%%), %s/s, ETA %s", label_.c_str(),
+               WithThousands(done).c_str(), WithThousands(total).c_str(), pct,
+               WithThousands(static_cast<uint64_t>(rate)).c_str(), eta.c_str());
   std::fflush(stderr);
 }
 

@@ -8,10 +8,12 @@ namespace caseledger::cli {
 void AddInitCommand(CLI::App& app);
 void AddAppendCommand(CLI::App& app);
 void AddImportCommand(CLI::App& app);
+void AddTypesCommand(CLI::App& app);
 void AddReadCommand(CLI::App& app);
 void AddVerifyCommand(CLI::App& app);
 void AddReindexCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
+void AddGenCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

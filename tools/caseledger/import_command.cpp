@@ -7,8 +7,8 @@
 // idempotent, so after a failure midway (a conflict with another writer, a full disk)
 // running the same import again skips what is already in the ledger and finishes the job.
 // Memory stays bounded: lines are decoded again in pass 2 instead of kept.
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -49,8 +49,8 @@ class LineReader {
 
 Result<EventLine> Decode(const std::string& line) {
   if (line.size() > kMaxLineBytes)
-    return Status::InvalidArgument("the line is " + std::to_string(line.size()) + " bytes, over the limit of " +
-                                   std::to_string(kMaxLineBytes));
+    return Status::InvalidArgument("the line is " + std::to_string(line.size()) +
+                                   " bytes, over the limit of " + std::to_string(kMaxLineBytes));
   return ParseEventLine(line);
 }
 
@@ -80,9 +80,11 @@ void AddImportCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "import",
-      "Append the events of an NDJSON file (one line per event, as `caseledger gen` writes them) in "
+      "Append the events of an NDJSON file (one line per event, as `caseledger gen` writes them) "
+      "in "
       "order. Every line is checked first: if any is invalid, the bad lines are listed and nothing "
-      "is written. If an append fails midway, the import stops and names the line; running the same "
+      "is written. If an append fails midway, the import stops and names the line; running the "
+      "same "
       "import again is safe (event ids make appends idempotent) and finishes the job");
   AddDirArgument(*cmd, args->dir);
   cmd->add_option("FILE", args->file, "The NDJSON file")->required()->check(CLI::ExistingFile);
@@ -119,10 +121,12 @@ void AddImportCommand(CLI::App& app) {
           personal = personal || (type && type->has_personal_fields);
         } else {
           ++invalid;
-          const std::string reason = "line " + std::to_string(reader.number()) + ": " + decoded.status().message();
+          const std::string reason =
+              "line " + std::to_string(reader.number()) + ": " + decoded.status().message();
           if (reasons.size() < kReportedBadLines) reasons.push_back(reason);
           if (rejects.is_open())
-            rejects << reader.number() << '\t' << decoded.status().message() << '\t' << line << '\n';
+            rejects << reader.number() << '\t' << decoded.status().message() << '\t' << line
+                    << '\n';
         }
         if ((valid + invalid) % 4096 == 0) progress.Update(valid + invalid, valid + invalid);
       }
@@ -135,19 +139,23 @@ void AddImportCommand(CLI::App& app) {
     }
     if (invalid > 0) {
       for (const std::string& r : reasons) std::cerr << r << "\n";
-      if (invalid > reasons.size()) std::cerr << "... and " << invalid - reasons.size() << " more\n";
+      if (invalid > reasons.size())
+        std::cerr << "... and " << invalid - reasons.size() << " more\n";
       if (args->rejects.empty()) {
-        std::cerr << "caseledger import: " << WithThousands(invalid) << " of " << WithThousands(valid + invalid)
-                  << " lines of " << args->file << " are invalid; nothing was written "
+        std::cerr << "caseledger import: " << WithThousands(invalid) << " of "
+                  << WithThousands(valid + invalid) << " lines of " << args->file
+                  << " are invalid; nothing was written "
                   << "(--skip-invalid REJECTS writes the valid ones)\n";
         throw CLI::RuntimeError(kExitFailure);
       }
-      std::cerr << "skipping " << WithThousands(invalid) << " invalid lines (written to " << args->rejects << ")\n";
+      std::cerr << "skipping " << WithThousands(invalid) << " invalid lines (written to "
+                << args->rejects << ")\n";
     }
     if (personal && MasterKeyFile().empty() && !std::getenv("CASELEDGER_MASTER_KEY_FILE"))
-      Fail(name, Status::InvalidArgument("the file has events with personal fields, which the ledger seals with "
-                                         "the master key: give --master-key-file or set "
-                                         "CASELEDGER_MASTER_KEY_FILE; nothing was written"));
+      Fail(name, Status::InvalidArgument(
+                     "the file has events with personal fields, which the ledger seals with "
+                     "the master key: give --master-key-file or set "
+                     "CASELEDGER_MASTER_KEY_FILE; nothing was written"));
 
     // ---- pass 2: append in order ----
     auto ledger = OpenForWriting(name, args->dir);
@@ -158,11 +166,13 @@ void AddImportCommand(CLI::App& app) {
     // Stops at `line`; the lines before `unwritten` are in the ledger, none after.
     auto stop = [&](uint64_t line, uint64_t unwritten, const Status& s) {
       progress.Finish();
-      std::cerr << "caseledger import: stopped at line " << line << ": " << s.ToString() << "\n"
-                << "the lines before line " << unwritten << " are in the ledger (" << WithThousands(appended)
-                << " appended, " << WithThousands(already) << " already there); from line " << unwritten
-                << " on nothing was written. Fix the cause and run the same import again: lines already "
-                << "appended are recognised by their event ids and skipped\n";
+      std::cerr
+          << "caseledger import: stopped at line " << line << ": " << s.ToString() << "\n"
+          << "the lines before line " << unwritten << " are in the ledger ("
+          << WithThousands(appended) << " appended, " << WithThousands(already)
+          << " already there); from line " << unwritten
+          << " on nothing was written. Fix the cause and run the same import again: lines already "
+          << "appended are recognised by their event ids and skipped\n";
       throw CLI::RuntimeError(kExitFailure);
     };
     auto account = [&](const AppendResult& r) {
@@ -179,7 +189,8 @@ void AddImportCommand(CLI::App& app) {
       auto results = ledger->AppendBatch(batch.requests);
       if (results.ok()) {
         for (const AppendResult& r : *results) account(r);
-      } else if (results.status().code() == StatusCode::kIdempotencyConflict && !RequestOf(results.status())) {
+      } else if (results.status().code() == StatusCode::kIdempotencyConflict &&
+                 !RequestOf(results.status())) {
         // Part of this batch is already in the ledger (an earlier run with other batch
         // boundaries): append it line by line, so that each line is either recognised or new.
         for (size_t i = 0; i < batch.requests.size(); ++i) {
@@ -189,7 +200,8 @@ void AddImportCommand(CLI::App& app) {
         }
       } else {
         const size_t at = RequestOf(results.status()).value_or(0);
-        stop(batch.lines[std::min(at, batch.lines.size() - 1)], batch.lines.front(), results.status());
+        stop(batch.lines[std::min(at, batch.lines.size() - 1)], batch.lines.front(),
+             results.status());
       }
       batch.Clear();
       progress.Update(appended + already, valid);
@@ -209,11 +221,13 @@ void AddImportCommand(CLI::App& app) {
     if (reader.failed()) Fail(name, Status::IOError("error reading " + args->file));
     flush();
     progress.Finish();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::cout << "imported " << WithThousands(appended + already) << " events from " << args->file << " in "
-              << std::fixed;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::cout << "imported " << WithThousands(appended + already) << " events from " << args->file
+              << " in " << std::fixed;
     std::cout.precision(1);
-    std::cout << seconds << " s (" << WithThousands(static_cast<uint64_t>((appended + already) / seconds))
+    std::cout << seconds << " s ("
+              << WithThousands(static_cast<uint64_t>((appended + already) / seconds))
               << " events/s): " << WithThousands(appended) << " appended";
     if (appended) std::cout << " at positions " << first << ".." << last;
     std::cout << ", " << WithThousands(already) << " already in the ledger";

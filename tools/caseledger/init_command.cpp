@@ -12,7 +12,8 @@ namespace {
 // True if `path` is DIR or lies under it (both made absolute; neither need exist yet).
 bool IsInside(const std::string& path, const std::string& dir) {
   namespace fs = std::filesystem;
-  const auto p = fs::weakly_canonical(fs::absolute(path)), d = fs::weakly_canonical(fs::absolute(dir));
+  const auto p = fs::weakly_canonical(fs::absolute(path)),
+             d = fs::weakly_canonical(fs::absolute(dir));
   auto [end, _] = std::mismatch(d.begin(), d.end(), p.begin(), p.end());
   return end == d.end();
 }
@@ -28,9 +29,12 @@ void AddInitCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "init",
-      "Create an empty ledger in DIR. A case-event ledger (the default) seals personal fields under "
-      "per-child keys kept in DIR/keys, each sealed under the master key: give --master-key-file FILE "
-      "(or set CASELEDGER_MASTER_KEY_FILE); if FILE does not exist, a new random key is written there. "
+      "Create an empty ledger in DIR. A case-event ledger (the default) seals personal fields "
+      "under "
+      "per-child keys kept in DIR/keys, each sealed under the master key: give --master-key-file "
+      "FILE "
+      "(or set CASELEDGER_MASTER_KEY_FILE); if FILE does not exist, a new random key is written "
+      "there. "
       "Keep it outside DIR and back it up: without it no personal field can be read.");
   AddDirArgument(*cmd, args->dir);
   cmd->add_option("--segment-size", args->segment_bytes,
@@ -50,12 +54,14 @@ void AddInitCommand(CLI::App& app) {
       options.events = EventSchema::kOpaque;
     } else {
       std::string key = MasterKeyFile();
-      if (key.empty() && std::getenv("CASELEDGER_MASTER_KEY_FILE")) key = std::getenv("CASELEDGER_MASTER_KEY_FILE");
+      if (key.empty() && std::getenv("CASELEDGER_MASTER_KEY_FILE"))
+        key = std::getenv("CASELEDGER_MASTER_KEY_FILE");
       // Without a key, Ledger::Create says what is missing (after checking DIR is free).
       if (!key.empty() && IsInside(key, args->dir))
-        Fail(name, Status::InvalidArgument("the master key file " + key + " is inside " + args->dir +
-                                           "; keep it outside the ledger directory, which backups and "
-                                           "copies carry"));
+        Fail(name,
+             Status::InvalidArgument("the master key file " + key + " is inside " + args->dir +
+                                     "; keep it outside the ledger directory, which backups and "
+                                     "copies carry"));
       std::error_code ec;
       if (!key.empty() && !std::filesystem::exists(args->dir + "/meta/ledger", ec) &&
           !std::filesystem::exists(key, ec)) {
@@ -75,7 +81,8 @@ void AddInitCommand(CLI::App& app) {
     if (!stats.ok()) Fail(name, stats.status());
     std::cout << "created ledger " << stats->ledger_id << " in " << args->dir << " (segments of "
               << WithThousands(stats->segment_bytes) << " bytes"
-              << (args->opaque ? "; opaque: any event type, nothing sealed" : "; case events") << ")\n";
+              << (args->opaque ? "; opaque: any event type, nothing sealed" : "; case events")
+              << ")\n";
     if (created_key)
       std::cout << "wrote a new master key to " << options.master_key_file
                 << " (mode 0600): keep it outside the ledger directory and back it up\n";

@@ -20,11 +20,13 @@ int main(int argc, char** argv) {
   caseledger::cli::AddInitCommand(app);
   caseledger::cli::AddAppendCommand(app);
   caseledger::cli::AddImportCommand(app);
+  caseledger::cli::AddTypesCommand(app);
   caseledger::cli::AddReadCommand(app);
   caseledger::cli::AddVerifyCommand(app);
   caseledger::cli::AddReindexCommand(app);
   caseledger::cli::AddStatsCommand(app);
   caseledger::cli::AddBenchCommand(app);
+  caseledger::cli::AddGenCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -46,8 +46,8 @@ Table EventTable(const std::vector<RecordedEvent>& events) {
           {}};
   for (const RecordedEvent& r : events) {
     const ProposedEvent& e = r.event;
-    t.rows.push_back({std::to_string(r.position), r.stream, std::to_string(r.stream_version), e.type,
-                      FormatTimestamp(r.recorded_at),
+    t.rows.push_back({std::to_string(r.position), r.stream, std::to_string(r.stream_version),
+                      e.type, FormatTimestamp(r.recorded_at),
                       ToMicros(e.occurred_at) ? FormatTimestamp(e.occurred_at) : "",
                       e.actor == Actor{} ? "" : ActorToJson(e.actor), r.recorded_by, e.id.ToHex(),
                       e.corrects ? std::to_string(e.corrects) : "", e.correction_reason, Data(r)});

@@ -15,8 +15,8 @@ constexpr size_t kMaxAppendBytesCap = 32u << 20;
 
 // "request 1, event 3 (ReferralMade, id 0f...)": how errors name an event.
 std::string Where(size_t r, size_t count, size_t i, const ProposedEvent& e) {
-  return RequestPrefix(r, count) + "event " + std::to_string(i) + " (" + (e.type.empty() ? "" : e.type + ", ") +
-         "id " + e.id.ToHex() + ")";
+  return RequestPrefix(r, count) + "event " + std::to_string(i) + " (" +
+         (e.type.empty() ? "" : e.type + ", ") + "id " + e.id.ToHex() + ")";
 }
 
 // Checks everything that needs no ledger state. Fills the batch's totals.
@@ -39,9 +39,9 @@ Status ValidateBatch(std::span<const AppendRequest> requests, const LedgerOption
       s = ValidateProposedEvent(e);
       if (!s.ok()) return s.WithContext(where());
       if (e.payload.size() > options.max_payload_bytes)
-        return Status::InvalidArgument(where() + ": payload of " + std::to_string(e.payload.size()) +
-                                       " bytes exceeds the limit of " +
-                                       std::to_string(options.max_payload_bytes));
+        return Status::InvalidArgument(
+            where() + ": payload of " + std::to_string(e.payload.size()) +
+            " bytes exceeds the limit of " + std::to_string(options.max_payload_bytes));
       std::string_view key(reinterpret_cast<const char*>(e.id.bytes.data()), 16);
       if (!ids.insert(key).second)
         return Status::InvalidArgument(where() + ": the same event id appears twice in one append");
@@ -94,8 +94,8 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
       const ProposedEvent& e = requests[r].events[i];
       const EventType* type = FindEventType(e.type);
       if (!type)
-        return Status::InvalidArgument(Where(r, requests.size(), i, e) + ": unknown event type \"" + e.type +
-                                       "\" (docs/events.md lists the catalogue)");
+        return Status::InvalidArgument(Where(r, requests.size(), i, e) + ": unknown event type \"" +
+                                       e.type + "\" (docs/events.md lists the catalogue)");
       Status s = ValidatePayload(*type, e.payload);
       if (!s.ok()) return s.WithContext(Where(r, requests.size(), i, e));
       types.push_back(type);
@@ -127,13 +127,14 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
     for (size_t i = 0; i < requests[r].events.size(); ++i, ++n) {
       const ProposedEvent& e = requests[r].events[i];
       if (!personal[n]) {
-        batch.digests.push_back(envelope::ComputeContentDigest(meta_.digest_key, requests[r].stream, e));
+        batch.digests.push_back(
+            envelope::ComputeContentDigest(meta_.digest_key, requests[r].stream, e));
         batch.payload_bytes += e.payload.size();
         continue;
       }
       const seal::ChildKey& key = *keys[k++];
-      batch.digests.push_back(envelope::ComputeContentDigest(seal::PersonalDigestKey(meta_.digest_key, key),
-                                                             requests[r].stream, e));
+      batch.digests.push_back(envelope::ComputeContentDigest(
+          seal::PersonalDigestKey(meta_.digest_key, key), requests[r].stream, e));
       auto sealed = seal::SealPayload(*types[n], requests[r].stream, e.payload, key);
       if (!sealed.ok()) return sealed.status().WithContext(Where(r, requests.size(), i, e));
       batch.sealed[r].events[i].payload = std::move(*sealed);

@@ -21,10 +21,13 @@ constexpr size_t kMaxGroupPayloadBytes = 16u << 20;
 
 }  // namespace
 
-Sequencer::Sequencer(log::SegmentLog& log, index::LedgerIndex& index,
-                     const store::LedgerMeta& meta, const LedgerOptions& options,
-                     CommitState& commits, index::IndexState recovered)
-    : log_(log), meta_(meta), options_(options), commits_(commits),
+Sequencer::Sequencer(log::SegmentLog& log, index::LedgerIndex& index, const store::LedgerMeta& meta,
+                     const LedgerOptions& options, CommitState& commits,
+                     index::IndexState recovered)
+    : log_(log),
+      meta_(meta),
+      options_(options),
+      commits_(commits),
       writer_(index, std::move(recovered)) {}
 
 Sequencer::~Sequencer() {
@@ -39,20 +42,23 @@ Status Sequencer::Health() const {
   return health_;
 }
 
-Result<std::vector<AppendResult>> Sequencer::Append(const AdmittedBatch& batch, std::string_view recorded_by) {
+Result<std::vector<AppendResult>> Sequencer::Append(const AdmittedBatch& batch,
+                                                    std::string_view recorded_by) {
   Pending pending;
   pending.requests = batch.requests;
   pending.digests = batch.digests;
   pending.events = batch.events;
   pending.payload_bytes = batch.payload_bytes;
-  pending.recorded_by = recorded_by.empty() ? std::string_view(options_.local_principal) : recorded_by;
+  pending.recorded_by =
+      recorded_by.empty() ? std::string_view(options_.local_principal) : recorded_by;
 
   std::unique_lock lock(mutex_);
   if (!health_.ok()) return health_;
   if (closing_) return Status::Cancelled("the ledger is closing");
   queue_.push_back(&pending);
   arrivals_cv_.notify_one();
-  pending.cv.wait(lock, [&] { return pending.done || (queue_.front() == &pending && !leader_active_); });
+  pending.cv.wait(lock,
+                  [&] { return pending.done || (queue_.front() == &pending && !leader_active_); });
   if (pending.done) return std::move(pending.result);
 
   // This caller leads the next group commit; the others queued behind it wait.
@@ -101,7 +107,8 @@ void Sequencer::CommitGroup(std::vector<Pending*>& group) {
   for (Pending* p : group) {
     if (!failure.ok()) break;
     auto write = Decide(*p, bases_);
-    Status s = write.ok() ? (*write ? Write(*p, bases_, recorded_at) : Status::Ok()) : write.status();
+    Status s =
+        write.ok() ? (*write ? Write(*p, bases_, recorded_at) : Status::Ok()) : write.status();
     if (!s.ok()) failure = Stop(s);
   }
   if (failure.ok() && writer_.state().indexed_position > before) {
@@ -109,10 +116,11 @@ void Sequencer::CommitGroup(std::vector<Pending*>& group) {
     if (!s.ok()) {
       failure = Stop(s);
     } else if (s = writer_.Commit(log_.write_end()); !s.ok()) {
-      failure = Stop(Status::IOError(
-          s.ToString() + "; the records of this append are durable in the log and will be "
-                         "indexed when the ledger reopens (retrying with the same event ids "
-                         "then returns their positions)"));
+      failure =
+          Stop(Status::IOError(s.ToString() +
+                               "; the records of this append are durable in the log and will be "
+                               "indexed when the ledger reopens (retrying with the same event ids "
+                               "then returns their positions)"));
     } else {
       commits_.Publish(writer_.state().frontier.Head());
     }
@@ -172,10 +180,11 @@ Result<bool> Sequencer::Decide(Pending& p, std::vector<StreamVersion>& bases) {
     for (size_t i = 0; i < requests[r].events.size(); ++i, ++k) {
       const Position corrects = requests[r].events[i].corrects;
       if (corrects != 0 && corrects >= first + k) {
-        p.result = Status::InvalidArgument(RequestPrefix(r, requests.size()) + "event " + std::to_string(i) +
-                                           ": corrects position " + std::to_string(corrects) +
-                                           ", which is not an earlier event (this event would be position " +
-                                           std::to_string(first + k) + ")");
+        p.result = Status::InvalidArgument(
+            RequestPrefix(r, requests.size()) + "event " + std::to_string(i) +
+            ": corrects position " + std::to_string(corrects) +
+            ", which is not an earlier event (this event would be position " +
+            std::to_string(first + k) + ")");
         return false;
       }
     }
@@ -206,7 +215,8 @@ Result<bool> Sequencer::Decide(Pending& p, std::vector<StreamVersion>& bases) {
   return true;
 }
 
-Status Sequencer::Write(Pending& p, const std::vector<StreamVersion>& bases, Timestamp recorded_at) {
+Status Sequencer::Write(Pending& p, const std::vector<StreamVersion>& bases,
+                        Timestamp recorded_at) {
   const auto& requests = p.requests;
   frames_.clear();
   frame_sizes_.clear();
@@ -218,9 +228,9 @@ Status Sequencer::Write(Pending& p, const std::vector<StreamVersion>& bases, Tim
   for (size_t r = 0; r < requests.size(); ++r) {
     for (size_t i = 0; i < requests[r].events.size(); ++i, ++k) {
       const size_t before = frames_.size();
-      envelope::EnvelopeFields fields{first + k,   requests[r].stream, bases[r] + 1 + StreamVersion(i),
-                                      recorded_at, p.recorded_by,      p.digests[k],
-                                      requests[r].events[i], last};
+      envelope::EnvelopeFields fields{
+          first + k,     requests[r].stream, bases[r] + 1 + StreamVersion(i), recorded_at,
+          p.recorded_by, p.digests[k],       requests[r].events[i],           last};
       leaves_.push_back(merkle::LeafHash(envelope::AppendFramedRecord(fields, frames_)));
       frame_sizes_.push_back(static_cast<uint32_t>(frames_.size() - before));
     }

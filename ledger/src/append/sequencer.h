@@ -1,13 +1,13 @@
 // Sequencer: the one place that owns the head of the log and decides positions.
 //
 // Callers (any thread) admit their batch (append/admission.h: validation, content digests,
-// sealing), then queue it. The caller at the front of the queue becomes the leader (LevelDB's writer
-// queue): it takes what is queued as one group commit while the others wait. For each
-// batch it checks idempotency first, then every expected version, then assigns positions,
-// stream versions and recorded-at and writes the records; a batch is all or nothing. It
-// fdatasyncs once for the group, writes the index batch, publishes the new commit
-// position, and wakes every caller of the group and the next leader. When several
-// writers are active it waits up to group_commit_max_wait for more of them.
+// sealing), then queue it. The caller at the front of the queue becomes the leader (LevelDB's
+// writer queue): it takes what is queued as one group commit while the others wait. For each batch
+// it checks idempotency first, then every expected version, then assigns positions, stream versions
+// and recorded-at and writes the records; a batch is all or nothing. It fdatasyncs once for the
+// group, writes the index batch, publishes the new commit position, and wakes every caller of the
+// group and the next leader. When several writers are active it waits up to group_commit_max_wait
+// for more of them.
 //
 // Why callers lead instead of a dedicated thread: measured here, handing each append to a
 // sequencer thread and back cost about as much as the fdatasync itself; a lone writer now
@@ -41,7 +41,8 @@ class Sequencer {
   ~Sequencer();
 
   // Thread-safe; blocks until the batch is durable or has failed.
-  Result<std::vector<AppendResult>> Append(const AdmittedBatch& batch, std::string_view recorded_by);
+  Result<std::vector<AppendResult>> Append(const AdmittedBatch& batch,
+                                           std::string_view recorded_by);
 
   Status Health() const;
 
@@ -53,8 +54,8 @@ class Sequencer {
     size_t events = 0;
     size_t payload_bytes = 0;
     Result<std::vector<AppendResult>> result = Status::Cancelled("not yet answered");
-    bool done = false;            // guarded by mutex_
-    std::condition_variable cv;   // signalled when done, or when this caller is to lead
+    bool done = false;           // guarded by mutex_
+    std::condition_variable cv;  // signalled when done, or when this caller is to lead
   };
 
   // Runs on the leader's thread, without mutex_.

@@ -66,9 +66,11 @@ void PutU16(std::string& out, size_t v) {
 
 ChildKey::~ChildKey() { sodium_memzero(key.data(), key.size()); }
 
-Status KeyStore::Create(const std::string& keys_dir, const MasterKey& master, const log::LedgerId& ledger_id) {
+Status KeyStore::Create(const std::string& keys_dir, const MasterKey& master,
+                        const log::LedgerId& ledger_id) {
   std::error_code ec;
-  if (std::filesystem::exists(keys_dir + "/check", ec)) return Status::AlreadyExists(keys_dir + " already exists");
+  if (std::filesystem::exists(keys_dir + "/check", ec))
+    return Status::AlreadyExists(keys_dir + " already exists");
   std::filesystem::create_directories(keys_dir, ec);
   if (ec) return Status::IOError("cannot create " + keys_dir + ": " + ec.message());
   ::chmod(keys_dir.c_str(), 0700);
@@ -79,10 +81,12 @@ Status KeyStore::Create(const std::string& keys_dir, const MasterKey& master, co
   std::string sealed(kCheckText.size() + kTag, '\0');
   const std::string ad = CheckAd(ledger_id);
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      reinterpret_cast<uint8_t*>(sealed.data()), nullptr, reinterpret_cast<const uint8_t*>(kCheckText.data()),
-      kCheckText.size(), reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, nonce, master.bytes.data());
+      reinterpret_cast<uint8_t*>(sealed.data()), nullptr,
+      reinterpret_cast<const uint8_t*>(kCheckText.data()), kCheckText.size(),
+      reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, nonce, master.bytes.data());
   check += sealed;
-  for (const auto& [name, bytes] : {std::pair<std::string, std::string>{"/journal", ""}, {"/check", check}}) {
+  for (const auto& [name, bytes] :
+       {std::pair<std::string, std::string>{"/journal", ""}, {"/check", check}}) {
     const std::string path = keys_dir + name;
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Status::IOError(Errno("cannot create " + path));
@@ -94,7 +98,8 @@ Status KeyStore::Create(const std::string& keys_dir, const MasterKey& master, co
   return SyncDir(keys_dir);
 }
 
-Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir, const MasterKey& master,
+Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir,
+                                                 const MasterKey& master,
                                                  const log::LedgerId& ledger_id, bool writable) {
   std::unique_ptr<KeyStore> store(new KeyStore());
   store->dir_ = keys_dir;
@@ -112,17 +117,20 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir, co
   const ssize_t n = ::read(cfd, check.data(), check.size());
   ::close(cfd);
   const size_t expected = sizeof kCheckMagic + kNonce + kCheckText.size() + kTag;
-  if (n != static_cast<ssize_t>(expected) || std::memcmp(check.data(), kCheckMagic, sizeof kCheckMagic) != 0)
+  if (n != static_cast<ssize_t>(expected) ||
+      std::memcmp(check.data(), kCheckMagic, sizeof kCheckMagic) != 0)
     return Status::Corruption(check_path + " is damaged (wrong size or magic)");
   const auto* nonce = reinterpret_cast<const uint8_t*>(check.data() + sizeof kCheckMagic);
   const auto* sealed = nonce + kNonce;
   std::string clear(kCheckText.size(), '\0');
   const std::string ad = CheckAd(ledger_id);
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<uint8_t*>(clear.data()), nullptr, nullptr, sealed,
-                                                 kCheckText.size() + kTag, reinterpret_cast<const uint8_t*>(ad.data()),
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<uint8_t*>(clear.data()), nullptr,
+                                                 nullptr, sealed, kCheckText.size() + kTag,
+                                                 reinterpret_cast<const uint8_t*>(ad.data()),
                                                  ad.size(), nonce, master.bytes.data()) != 0 ||
       clear != kCheckText)
-    return Status::InvalidArgument("wrong master key: it does not open this ledger's key store (" + check_path + ")");
+    return Status::InvalidArgument("wrong master key: it does not open this ledger's key store (" +
+                                   check_path + ")");
 
   const std::string journal = keys_dir + "/journal";
   store->fd_ = ::open(journal.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
@@ -133,7 +141,8 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir, co
     // Drop a torn final record: its fsync never returned, so no event uses its key.
     struct stat st {};
     if (::fstat(store->fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) > store->read_end_) {
-      if (::ftruncate(store->fd_, static_cast<off_t>(store->read_end_)) != 0 || ::fsync(store->fd_) != 0)
+      if (::ftruncate(store->fd_, static_cast<off_t>(store->read_end_)) != 0 ||
+          ::fsync(store->fd_) != 0)
         return Status::IOError(Errno("cannot cut the torn end of " + journal));
     }
   }
@@ -162,15 +171,17 @@ Status KeyStore::ReadNewRecords() {
     const uint32_t length = LoadLE32(reinterpret_cast<const std::byte*>(bytes.data() + at));
     const uint64_t offset = read_end_ + at;
     if (length == 0 || length > kMaxBody)
-      return Status::Corruption(journal + " is damaged at offset " + std::to_string(offset) + " (record length " +
-                                std::to_string(length) + ")");
-    if (bytes.size() - at < 4 + length + 8) break;  // incomplete: a torn tail, or a write in progress
+      return Status::Corruption(journal + " is damaged at offset " + std::to_string(offset) +
+                                " (record length " + std::to_string(length) + ")");
+    if (bytes.size() - at < 4 + length + 8)
+      break;  // incomplete: a torn tail, or a write in progress
     std::string_view body(bytes.data() + at + 4, length);
     uint64_t stored = 0;
     std::memcpy(&stored, bytes.data() + at + 4 + length, 8);
     if (stored != XXH3_64bits(body.data(), body.size())) {
       if (at + 4 + length + 8 == bytes.size()) break;  // the final record is torn
-      return Status::Corruption(journal + " is damaged at offset " + std::to_string(offset) + " (checksum)");
+      return Status::Corruption(journal + " is damaged at offset " + std::to_string(offset) +
+                                " (checksum)");
     }
     CASELEDGER_ASSIGN_OR_RETURN(auto key, Decode(body, offset));
     std::string id(reinterpret_cast<const char*>(key->id.data()), key->id.size());
@@ -182,9 +193,11 @@ Status KeyStore::ReadNewRecords() {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const ChildKey>> KeyStore::Decode(std::string_view body, uint64_t offset) const {
+Result<std::shared_ptr<const ChildKey>> KeyStore::Decode(std::string_view body,
+                                                         uint64_t offset) const {
   auto bad = [&](const char* what) {
-    return Status::Corruption(dir_ + "/journal is damaged at offset " + std::to_string(offset) + " (" + what + ")");
+    return Status::Corruption(dir_ + "/journal is damaged at offset " + std::to_string(offset) +
+                              " (" + what + ")");
   };
   auto key = std::make_shared<ChildKey>();
   size_t at = 0;
@@ -211,20 +224,22 @@ Result<std::shared_ptr<const ChildKey>> KeyStore::Decode(std::string_view body, 
   auto sealed = take(kSealedKey);
   if (sealed.size() != kSealedKey || at != body.size()) return bad("sealed key");
   const std::string ad = KeyAd(ledger_id_, key->id);
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(key->key.data(), nullptr, nullptr,
-                                                 reinterpret_cast<const uint8_t*>(sealed.data()), sealed.size(),
-                                                 reinterpret_cast<const uint8_t*>(ad.data()), ad.size(),
-                                                 reinterpret_cast<const uint8_t*>(nonce.data()), master_.data()) != 0)
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          key->key.data(), nullptr, nullptr, reinterpret_cast<const uint8_t*>(sealed.data()),
+          sealed.size(), reinterpret_cast<const uint8_t*>(ad.data()), ad.size(),
+          reinterpret_cast<const uint8_t*>(nonce.data()), master_.data()) != 0)
     return bad("a sealed key the master key does not open");
   return std::shared_ptr<const ChildKey>(std::move(key));
 }
 
-Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(std::span<const KeyRequest> requests) {
+Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(
+    std::span<const KeyRequest> requests) {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<const ChildKey>> out(requests.size());
   std::string records;
   std::vector<std::shared_ptr<ChildKey>> created;
-  std::unordered_map<std::string_view, std::shared_ptr<const ChildKey>> fresh;  // by stream, this call
+  std::unordered_map<std::string_view, std::shared_ptr<const ChildKey>>
+      fresh;  // by stream, this call
   for (size_t i = 0; i < requests.size(); ++i) {
     const KeyRequest& r = requests[i];
     if (auto it = by_stream_.find(std::string(r.stream)); it != by_stream_.end()) {
@@ -235,7 +250,8 @@ Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(std::s
       out[i] = it->second;
       continue;
     }
-    if (!writable_) return Status::InvalidArgument("the key store is open read-only; no key can be created");
+    if (!writable_)
+      return Status::InvalidArgument("the key store is open read-only; no key can be created");
     if (r.stream.size() > 0xffff || r.child_ref.size() > 0xffff)
       return Status::InvalidArgument("stream or child ref too long for a key record");
     auto key = std::make_shared<ChildKey>();
@@ -254,8 +270,8 @@ Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(std::s
     uint8_t sealed[kSealedKey];
     const std::string ad = KeyAd(ledger_id_, key->id);
     crypto_aead_xchacha20poly1305_ietf_encrypt(sealed, nullptr, key->key.data(), key->key.size(),
-                                               reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, nonce,
-                                               master_.data());
+                                               reinterpret_cast<const uint8_t*>(ad.data()),
+                                               ad.size(), nullptr, nonce, master_.data());
     body.append(reinterpret_cast<const char*>(sealed), sizeof sealed);
     const uint32_t length = static_cast<uint32_t>(body.size());
     records.append(reinterpret_cast<const char*>(&length), 4);
@@ -272,7 +288,8 @@ Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(std::s
   // process writes.
   size_t done = 0;
   while (done < records.size()) {
-    ssize_t n = ::pwrite(fd_, records.data() + done, records.size() - done, static_cast<off_t>(read_end_ + done));
+    ssize_t n = ::pwrite(fd_, records.data() + done, records.size() - done,
+                         static_cast<off_t>(read_end_ + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Status::IOError(Errno("cannot write " + journal));
     done += static_cast<size_t>(n);

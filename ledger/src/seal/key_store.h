@@ -44,15 +44,18 @@ struct KeyRequest {
 class KeyStore {
  public:
   // Creates DIR/keys for a new ledger. kAlreadyExists if it exists.
-  static Status Create(const std::string& keys_dir, const MasterKey& master, const log::LedgerId& ledger_id);
+  static Status Create(const std::string& keys_dir, const MasterKey& master,
+                       const log::LedgerId& ledger_id);
   // Opens DIR/keys. A master key that does not open `check` is kInvalidArgument ("wrong
   // master key"); a damaged journal is kCorruption naming the offset.
-  static Result<std::unique_ptr<KeyStore>> Open(const std::string& keys_dir, const MasterKey& master,
+  static Result<std::unique_ptr<KeyStore>> Open(const std::string& keys_dir,
+                                                const MasterKey& master,
                                                 const log::LedgerId& ledger_id, bool writable);
   ~KeyStore();
 
   // The key of each requested stream, in order, creating the missing ones durably.
-  Result<std::vector<std::shared_ptr<const ChildKey>>> EnsureKeys(std::span<const KeyRequest> requests);
+  Result<std::vector<std::shared_ptr<const ChildKey>>> EnsureKeys(
+      std::span<const KeyRequest> requests);
   // The key with this id, or nullptr (never created, or erased). Reads what another
   // process has added since the last look before giving up.
   std::shared_ptr<const ChildKey> Find(const KeyId& id);
@@ -66,8 +69,8 @@ class KeyStore {
   std::array<uint8_t, 32> master_{};
   log::LedgerId ledger_id_{};
   bool writable_ = false;
-  int fd_ = -1;             // the journal
-  uint64_t read_end_ = 0;   // bytes of the journal read so far
+  int fd_ = -1;            // the journal
+  uint64_t read_end_ = 0;  // bytes of the journal read so far
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const ChildKey>> by_stream_;
   std::unordered_map<std::string, std::shared_ptr<const ChildKey>> by_id_;  // id bytes as key

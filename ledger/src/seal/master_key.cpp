@@ -23,17 +23,22 @@ std::string MasterKeyPath(const std::string& path) {
 
 Result<MasterKey> LoadMasterKey(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read the master key file " + path + ": " + std::strerror(errno));
+  if (!in)
+    return Status::NotFound("cannot read the master key file " + path + ": " +
+                            std::strerror(errno));
   std::stringstream text;
   text << in.rdbuf();
   std::string hex = text.str();
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) hex.pop_back();
   MasterKey key;
   size_t length = 0;
-  if (hex.size() != 64 || sodium_hex2bin(key.bytes.data(), key.bytes.size(), hex.data(), hex.size(), nullptr,
-                                         &length, nullptr) != 0 || length != 32) {
+  if (hex.size() != 64 ||
+      sodium_hex2bin(key.bytes.data(), key.bytes.size(), hex.data(), hex.size(), nullptr, &length,
+                     nullptr) != 0 ||
+      length != 32) {
     sodium_memzero(hex.data(), hex.size());
-    return Status::InvalidArgument("the master key file " + path + " does not hold 64 hexadecimal digits");
+    return Status::InvalidArgument("the master key file " + path +
+                                   " does not hold 64 hexadecimal digits");
   }
   sodium_memzero(hex.data(), hex.size());
   return key;
@@ -47,14 +52,18 @@ Result<MasterKey> CreateMasterKeyFile(const std::string& path) {
   hex[64] = '\n';
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return Status::AlreadyExists("the master key file " + path + " already exists");
-    return Status::IOError("cannot create the master key file " + path + ": " + std::strerror(errno));
+    if (errno == EEXIST)
+      return Status::AlreadyExists("the master key file " + path + " already exists");
+    return Status::IOError("cannot create the master key file " + path + ": " +
+                           std::strerror(errno));
   }
-  const bool ok = ::write(fd, hex, sizeof hex) == static_cast<ssize_t>(sizeof hex) && ::fsync(fd) == 0;
+  const bool ok =
+      ::write(fd, hex, sizeof hex) == static_cast<ssize_t>(sizeof hex) && ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
   sodium_memzero(hex, sizeof hex);
-  if (!ok) return Status::IOError("cannot write the master key file " + path + ": " + std::strerror(err));
+  if (!ok)
+    return Status::IOError("cannot write the master key file " + path + ": " + std::strerror(err));
   return key;
 }
 

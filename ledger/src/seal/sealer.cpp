@@ -26,7 +26,8 @@ bool IsSealed(capnp::Type type) {
   return type.isStruct() && type.asStruct() == capnp::Schema::from<schema::Sealed>();
 }
 
-Status Walk(capnp::DynamicStruct::Builder s, const std::string& path, const FieldFn& fn, int depth) {
+Status Walk(capnp::DynamicStruct::Builder s, const std::string& path, const FieldFn& fn,
+            int depth) {
   if (depth > kMaxDepth) return Status::InvalidArgument(path + ": nested too deeply");
   for (auto field : s.getSchema().getFields()) {
     auto type = field.getType();
@@ -35,7 +36,8 @@ Status Walk(capnp::DynamicStruct::Builder s, const std::string& path, const Fiel
     if (IsSealed(type)) {
       CASELEDGER_RETURN_IF_ERROR(fn(field_path, s.get(field).as<schema::Sealed>()));
     } else if (type.isStruct()) {
-      CASELEDGER_RETURN_IF_ERROR(Walk(s.get(field).as<capnp::DynamicStruct>(), field_path, fn, depth + 1));
+      CASELEDGER_RETURN_IF_ERROR(
+          Walk(s.get(field).as<capnp::DynamicStruct>(), field_path, fn, depth + 1));
     } else if (type.asList().getElementType().isStruct()) {
       auto list = s.get(field).as<capnp::DynamicList>();
       const bool sealed = IsSealed(type.asList().getElementType());
@@ -44,7 +46,8 @@ Status Walk(capnp::DynamicStruct::Builder s, const std::string& path, const Fiel
         if (sealed)
           CASELEDGER_RETURN_IF_ERROR(fn(item_path, list[i].as<schema::Sealed>()));
         else
-          CASELEDGER_RETURN_IF_ERROR(Walk(list[i].as<capnp::DynamicStruct>(), item_path, fn, depth + 1));
+          CASELEDGER_RETURN_IF_ERROR(
+              Walk(list[i].as<capnp::DynamicStruct>(), item_path, fn, depth + 1));
       }
     }
   }
@@ -55,36 +58,40 @@ Status Walk(capnp::DynamicStruct::Builder s, const std::string& path, const Fiel
 // result copied once more into a fresh message: only what the root reaches is copied, so
 // no byte of a replaced value survives in the output.
 Result<std::string> Transform(const EventType& type, std::string_view payload, const FieldFn& fn) {
-  if (payload.size() % 8 != 0) return Status::InvalidArgument("the " + type.name + " payload is not a whole number of words");
+  if (payload.size() % 8 != 0)
+    return Status::InvalidArgument("the " + type.name + " payload is not a whole number of words");
   auto words = kj::heapArray<capnp::word>(payload.size() / 8);
   std::memcpy(words.begin(), payload.data(), payload.size());
   std::string out;
   Status status;
-  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
-                capnp::ReaderOptions options;
-                options.traversalLimitInWords = words.size() * 4 + 64;
-                capnp::FlatArrayMessageReader reader(words.asPtr(), options);
-                capnp::MallocMessageBuilder work;
-                work.setRoot(reader.getRoot<capnp::DynamicStruct>(type.schema));
-                status = Walk(work.getRoot<capnp::DynamicStruct>(type.schema), "data", fn, 0);
-                if (!status.ok()) return;
-                capnp::MallocMessageBuilder clean;
-                clean.setRoot(work.getRoot<capnp::DynamicStruct>(type.schema).asReader());
-                auto flat = capnp::messageToFlatArray(clean);
-                auto bytes = flat.asBytes();
-                out.assign(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-                // The working copy held clear text; the builder owns (and may write) its segments.
-                for (auto segment : work.getSegmentsForOutput())
-                  sodium_memzero(const_cast<capnp::word*>(segment.begin()), segment.asBytes().size());
-              })) {
-    return Status::InvalidArgument("the payload is not a " + type.name + ": " + Str(e->getDescription()));
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                 capnp::ReaderOptions options;
+                 options.traversalLimitInWords = words.size() * 4 + 64;
+                 capnp::FlatArrayMessageReader reader(words.asPtr(), options);
+                 capnp::MallocMessageBuilder work;
+                 work.setRoot(reader.getRoot<capnp::DynamicStruct>(type.schema));
+                 status = Walk(work.getRoot<capnp::DynamicStruct>(type.schema), "data", fn, 0);
+                 if (!status.ok()) return;
+                 capnp::MallocMessageBuilder clean;
+                 clean.setRoot(work.getRoot<capnp::DynamicStruct>(type.schema).asReader());
+                 auto flat = capnp::messageToFlatArray(clean);
+                 auto bytes = flat.asBytes();
+                 out.assign(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+                 // The working copy held clear text; the builder owns (and may write) its segments.
+                 for (auto segment : work.getSegmentsForOutput())
+                   sodium_memzero(const_cast<capnp::word*>(segment.begin()),
+                                  segment.asBytes().size());
+               })) {
+    return Status::InvalidArgument("the payload is not a " + type.name + ": " +
+                                   Str(e->getDescription()));
   }
   sodium_memzero(words.begin(), words.asBytes().size());
   CASELEDGER_RETURN_IF_ERROR(status);
   return out;
 }
 
-std::string Ad(const KeyId& key_id, std::string_view stream, const EventType& type, const std::string& path) {
+std::string Ad(const KeyId& key_id, std::string_view stream, const EventType& type,
+               const std::string& path) {
   std::string ad = "caseledger sealed v1";
   ad.push_back('\0');
   ad.append(reinterpret_cast<const char*>(key_id.data()), key_id.size());
@@ -98,57 +105,64 @@ std::string Ad(const KeyId& key_id, std::string_view stream, const EventType& ty
 
 }  // namespace
 
-Result<std::string> SealPayload(const EventType& type, std::string_view stream, std::string_view payload,
-                                const ChildKey& key) {
-  return Transform(type, payload, [&](const std::string& path, schema::Sealed::Builder field) -> Status {
-    if (!field.isClear())
-      return Status::InvalidArgument(path + ": give personal fields in clear; only the ledger seals them");
-    auto clear = field.getClear();
-    std::string ciphertext(clear.size() + kTag, '\0');
-    uint8_t nonce[kNonce];
-    randombytes_buf(nonce, sizeof nonce);
-    const std::string ad = Ad(key.id, stream, type, path);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<uint8_t*>(ciphertext.data()), nullptr,
-                                               reinterpret_cast<const uint8_t*>(clear.begin()), clear.size(),
-                                               reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, nonce,
-                                               key.key.data());
-    sodium_memzero(const_cast<char*>(clear.begin()), clear.size());
-    auto sealed = field.initLocked();
-    sealed.setKeyId(capnp::Data::Reader(key.id.data(), key.id.size()));
-    sealed.setNonce(capnp::Data::Reader(nonce, sizeof nonce));
-    sealed.setCiphertext(capnp::Data::Reader(reinterpret_cast<const uint8_t*>(ciphertext.data()), ciphertext.size()));
-    return Status::Ok();
-  });
+Result<std::string> SealPayload(const EventType& type, std::string_view stream,
+                                std::string_view payload, const ChildKey& key) {
+  return Transform(
+      type, payload, [&](const std::string& path, schema::Sealed::Builder field) -> Status {
+        if (!field.isClear())
+          return Status::InvalidArgument(
+              path + ": give personal fields in clear; only the ledger seals them");
+        auto clear = field.getClear();
+        std::string ciphertext(clear.size() + kTag, '\0');
+        uint8_t nonce[kNonce];
+        randombytes_buf(nonce, sizeof nonce);
+        const std::string ad = Ad(key.id, stream, type, path);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(
+            reinterpret_cast<uint8_t*>(ciphertext.data()), nullptr,
+            reinterpret_cast<const uint8_t*>(clear.begin()), clear.size(),
+            reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, nonce, key.key.data());
+        sodium_memzero(const_cast<char*>(clear.begin()), clear.size());
+        auto sealed = field.initLocked();
+        sealed.setKeyId(capnp::Data::Reader(key.id.data(), key.id.size()));
+        sealed.setNonce(capnp::Data::Reader(nonce, sizeof nonce));
+        sealed.setCiphertext(capnp::Data::Reader(
+            reinterpret_cast<const uint8_t*>(ciphertext.data()), ciphertext.size()));
+        return Status::Ok();
+      });
 }
 
-Result<std::string> OpenPayload(const EventType& type, std::string_view stream, std::string_view payload,
-                                KeyStore& keys) {
+Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
+                                std::string_view payload, KeyStore& keys) {
   if (!type.has_personal_fields) return std::string(payload);
-  return Transform(type, payload, [&](const std::string& path, schema::Sealed::Builder field) -> Status {
-    if (field.isClear()) return Status::Ok();
-    auto sealed = field.getLocked();
-    KeyId id{};
-    auto key_id = sealed.getKeyId();
-    auto nonce = sealed.getNonce();
-    auto ciphertext = sealed.getCiphertext();
-    if (key_id.size() != id.size() || nonce.size() != kNonce || ciphertext.size() < kTag)
-      return Status::Corruption(path + ": a sealed field of the wrong shape");
-    std::memcpy(id.data(), key_id.begin(), id.size());
-    auto key = keys.Find(id);
-    if (!key) return Status::Ok();  // no key (erased, or another ledger's): stays sealed
-    std::string clear(ciphertext.size() - kTag, '\0');
-    const std::string ad = Ad(id, stream, type, path);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<uint8_t*>(clear.data()), nullptr, nullptr,
-                                                   ciphertext.begin(), ciphertext.size(),
-                                                   reinterpret_cast<const uint8_t*>(ad.data()), ad.size(),
-                                                   nonce.begin(), key->key.data()) != 0)
-      return Status::Corruption(path + ": the sealed field does not open with its key (altered, or moved from "
-                                       "another event)");
-    field.initLocked();  // clears key id, nonce and ciphertext: the copy keeps only the clear text
-    field.setClear(capnp::Text::Reader(clear.data(), clear.size()));
-    sodium_memzero(clear.data(), clear.size());
-    return Status::Ok();
-  });
+  return Transform(
+      type, payload, [&](const std::string& path, schema::Sealed::Builder field) -> Status {
+        if (field.isClear()) return Status::Ok();
+        auto sealed = field.getLocked();
+        KeyId id{};
+        auto key_id = sealed.getKeyId();
+        auto nonce = sealed.getNonce();
+        auto ciphertext = sealed.getCiphertext();
+        if (key_id.size() != id.size() || nonce.size() != kNonce || ciphertext.size() < kTag)
+          return Status::Corruption(path + ": a sealed field of the wrong shape");
+        std::memcpy(id.data(), key_id.begin(), id.size());
+        auto key = keys.Find(id);
+        if (!key) return Status::Ok();  // no key (erased, or another ledger's): stays sealed
+        std::string clear(ciphertext.size() - kTag, '\0');
+        const std::string ad = Ad(id, stream, type, path);
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+                reinterpret_cast<uint8_t*>(clear.data()), nullptr, nullptr, ciphertext.begin(),
+                ciphertext.size(), reinterpret_cast<const uint8_t*>(ad.data()), ad.size(),
+                nonce.begin(), key->key.data()) != 0)
+          return Status::Corruption(
+              path +
+              ": the sealed field does not open with its key (altered, or moved from "
+              "another event)");
+        field.initLocked();  // clears key id, nonce and ciphertext: the copy keeps only the clear
+                             // text
+        field.setClear(capnp::Text::Reader(clear.data(), clear.size()));
+        sodium_memzero(clear.data(), clear.size());
+        return Status::Ok();
+      });
 }
 
 bool CarriesPersonalData(const EventType& type, std::string_view payload) {
@@ -160,27 +174,30 @@ bool CarriesPersonalData(const EventType& type, std::string_view payload) {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = words.size() * 4 + 64;
     capnp::FlatArrayMessageReader reader(words.asPtr(), options);
-    std::function<void(capnp::DynamicStruct::Reader, int)> walk = [&](capnp::DynamicStruct::Reader s, int depth) {
-      if (depth > kMaxDepth) return;
-      for (auto field : s.getSchema().getFields()) {
-        auto t = field.getType();
-        if (found || !(t.isStruct() || t.isList()) || !s.has(field)) continue;
-        if (IsSealed(t) || (t.isList() && IsSealed(t.asList().getElementType()))) {
-          found = true;
-        } else if (t.isStruct()) {
-          walk(s.get(field).as<capnp::DynamicStruct>(), depth + 1);
-        } else if (t.asList().getElementType().isStruct()) {
-          for (auto item : s.get(field).as<capnp::DynamicList>()) walk(item.as<capnp::DynamicStruct>(), depth + 1);
-        }
-      }
-    };
+    std::function<void(capnp::DynamicStruct::Reader, int)> walk =
+        [&](capnp::DynamicStruct::Reader s, int depth) {
+          if (depth > kMaxDepth) return;
+          for (auto field : s.getSchema().getFields()) {
+            auto t = field.getType();
+            if (found || !(t.isStruct() || t.isList()) || !s.has(field)) continue;
+            if (IsSealed(t) || (t.isList() && IsSealed(t.asList().getElementType()))) {
+              found = true;
+            } else if (t.isStruct()) {
+              walk(s.get(field).as<capnp::DynamicStruct>(), depth + 1);
+            } else if (t.asList().getElementType().isStruct()) {
+              for (auto item : s.get(field).as<capnp::DynamicList>())
+                walk(item.as<capnp::DynamicStruct>(), depth + 1);
+            }
+          }
+        };
     walk(reader.getRoot<capnp::DynamicStruct>(type.schema), 0);
   });
   return found;
 }
 
 std::string ChildRefOf(const EventType& type, std::string_view payload) {
-  if (type.schema != capnp::Schema::from<schema::CaseOpened>() || payload.size() % 8 != 0) return "";
+  if (type.schema != capnp::Schema::from<schema::CaseOpened>() || payload.size() % 8 != 0)
+    return "";
   auto words = kj::heapArray<capnp::word>(payload.size() / 8);
   std::memcpy(words.begin(), payload.data(), payload.size());
   std::string ref;
@@ -194,7 +211,8 @@ std::string ChildRefOf(const EventType& type, std::string_view payload) {
 
 envelope::DigestKey PersonalDigestKey(const envelope::DigestKey& ledger_key, const ChildKey& key) {
   envelope::DigestKey out{};
-  crypto_generichash(out.data(), out.size(), key.key.data(), key.key.size(), ledger_key.data(), ledger_key.size());
+  crypto_generichash(out.data(), out.size(), key.key.data(), key.key.size(), ledger_key.data(),
+                     ledger_key.size());
   return out;
 }
 

@@ -18,13 +18,13 @@ namespace caseledger::seal {
 // The payload with every clear personal field sealed under `key`; nothing of the clear
 // text remains in the result. A field already sealed is kInvalidArgument: callers give
 // personal fields in clear, and only the ledger seals.
-Result<std::string> SealPayload(const EventType& type, std::string_view stream, std::string_view payload,
-                                const ChildKey& key);
+Result<std::string> SealPayload(const EventType& type, std::string_view stream,
+                                std::string_view payload, const ChildKey& key);
 
 // The payload with every sealed field that `keys` can open in clear; the others stay
 // sealed. A field whose key exists but whose ciphertext does not open is kCorruption.
-Result<std::string> OpenPayload(const EventType& type, std::string_view stream, std::string_view payload,
-                                KeyStore& keys);
+Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
+                                std::string_view payload, KeyStore& keys);
 
 // True if the payload holds at least one personal field (a type may have optional ones).
 bool CarriesPersonalData(const EventType& type, std::string_view payload);

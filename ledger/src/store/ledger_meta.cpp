@@ -50,7 +50,8 @@ const char* EventSchemaName(EventSchema events) {
 
 }  // namespace
 
-Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes, EventSchema events) {
+Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes,
+                                    EventSchema events) {
   LedgerMeta meta;
   meta.segment_bytes = segment_bytes;
   meta.events = events;
@@ -81,7 +82,8 @@ Result<LedgerMeta> ReadLedgerMeta(const std::string& meta_dir) {
   if (!in) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
-      return Status::NotFound("no ledger here (" + path + " does not exist); create one with `caseledger init`");
+      return Status::NotFound("no ledger here (" + path +
+                              " does not exist); create one with `caseledger init`");
     return Status::IOError("cannot read " + path);
   }
   std::map<std::string, std::string> fields;
@@ -92,7 +94,8 @@ Result<LedgerMeta> ReadLedgerMeta(const std::string& meta_dir) {
     if (line.empty() || line[0] == '#') continue;
     auto eq = line.find(" = ");
     if (eq == std::string::npos)
-      return Status::Corruption(path + " line " + std::to_string(line_no) + ": expected `key = value`");
+      return Status::Corruption(path + " line " + std::to_string(line_no) +
+                                ": expected `key = value`");
     fields[line.substr(0, eq)] = line.substr(eq + 3);
   }
   auto field = [&](const char* key) -> Result<std::string> {
@@ -119,12 +122,15 @@ Result<LedgerMeta> ReadLedgerMeta(const std::string& meta_dir) {
   uint64_t v = 0;
   if (!number(version, v)) return Status::Corruption(path + ": format_version is not a number");
   if (v != kLedgerFormatVersion)
-    return Status::Corruption(path + ": format version " + version + " is not supported (this build reads " +
+    return Status::Corruption(path + ": format version " + version +
+                              " is not supported (this build reads " +
                               std::to_string(kLedgerFormatVersion) + ")");
   meta.format_version = static_cast<uint32_t>(v);
   size_t len = 0;
-  if (id.size() != 32 || sodium_hex2bin(meta.ledger_id.data(), 16, id.data(), id.size(), nullptr,
-                                        &len, nullptr) != 0 || len != 16)
+  if (id.size() != 32 ||
+      sodium_hex2bin(meta.ledger_id.data(), 16, id.data(), id.size(), nullptr, &len, nullptr) !=
+          0 ||
+      len != 16)
     return Status::Corruption(path + ": ledger_id is not 32 hex digits");
   if (!number(seg, meta.segment_bytes) || meta.segment_bytes < 4096 ||
       meta.segment_bytes > (uint64_t{1} << 32) || meta.segment_bytes % 4096 != 0)

@@ -33,7 +33,8 @@ struct LedgerMeta {
 };
 
 // Writes DIR/meta for a new ledger (fresh id and key); kAlreadyExists if present.
-Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes, EventSchema events);
+Result<LedgerMeta> CreateLedgerMeta(const std::string& meta_dir, uint64_t segment_bytes,
+                                    EventSchema events);
 // Reads DIR/meta; NotFound if `meta_dir` holds no ledger, Corruption if malformed.
 Result<LedgerMeta> ReadLedgerMeta(const std::string& meta_dir);
 

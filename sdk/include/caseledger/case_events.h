@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "caseledger/event.h"
 #include "caseledger/status.h"
@@ -23,10 +24,20 @@ namespace caseledger {
 inline namespace v1 {
 
 struct EventType {
-  std::string name;             // the envelope's type, e.g. "ReferralMade"
-  capnp::StructSchema schema;   // the payload's struct
-  bool has_personal_fields;     // at least one Sealed field, directly or nested
+  std::string name;            // the envelope's type, e.g. "ReferralMade"
+  capnp::StructSchema schema;  // the payload's struct
+  bool has_personal_fields;    // at least one Sealed field, directly or nested
 };
+
+// One field of an event's data, as `caseledger types` lists it.
+struct FieldInfo {
+  std::string name;  // as in JSON, e.g. "referralId"
+  std::string
+      type;  // "Text", "Time", "Sealed", "List(Vulnerability)", "enum RiskLevel: low|medium|high"
+  bool required = false;  // $required in the schema
+  bool personal = false;  // Sealed: given in clear, stored sealed under the child's key
+};
+std::vector<FieldInfo> DescribeFields(const EventType& type);
 
 // Every type of the catalogue, in the order of the schema's CaseEvent union.
 std::span<const EventType> EventCatalogue();
