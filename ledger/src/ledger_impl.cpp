@@ -203,7 +203,7 @@ Result<std::vector<AppendResult>> LedgerImpl::AppendBatch(std::span<const Append
 Result<std::string> LedgerImpl::OpenPersonalFields(const RecordedEvent& event) {
   if (meta_.events == EventSchema::kOpaque) return event.event.payload;
   CASELEDGER_ASSIGN_OR_RETURN(const EventType* type, LookupEventType(event.event.type));
-  if (!seal::CarriesPersonalData(*type, event.event.payload)) return event.event.payload;
+  if (!CarriesPersonalData(*type, event.event.payload)) return event.event.payload;
   if (!keys_)
     return Status::InvalidArgument(
         "personal fields open only with the master key (--master-key-file or "

@@ -12,7 +12,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <optional>
+#include <set>
 
 #include "caseledger/case_events.h"
 #include "schema/case_events.capnp.h"
@@ -210,9 +212,12 @@ Status CheckStruct(JsonValue::Reader v, capnp::StructSchema s, const std::string
   }
   if (!v.isObject()) return Bad(path, "expected an object, not " + Quote(v));
   auto members = v.getObject();
+  std::set<std::string_view> seen;
   for (auto member : members) {
     const std::string name = Str(member.getName());
     const std::string member_path = path + "." + name;
+    if (!seen.insert(std::string_view(member.getName().begin(), member.getName().size())).second)
+      return Bad(member_path, "given twice");
     KJ_IF_MAYBE (field, s.findFieldByName(member.getName())) {
       if (member.getValue().isNull()) continue;  // null is absent
       CASELEDGER_RETURN_IF_ERROR(
@@ -323,12 +328,6 @@ Status CheckValue(JsonValue::Reader v, capnp::Type type, const std::string& path
 }
 
 // ---- payload bytes ----
-
-std::string ToBytes(capnp::MessageBuilder& message) {
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-}
 
 // A payload decoded for reading. Copies the bytes into word-aligned memory.
 class PayloadReader {
@@ -442,7 +441,7 @@ Result<std::string> PayloadFromJsonValue(const EventType& type, JsonValue::Reade
                })) {
     return Bad(path, Reason(*e));
   }
-  return ToBytes(message);
+  return CanonicalPayload(root.asReader());
 }
 
 // The four hex digits at `at`, or nothing.
@@ -605,6 +604,43 @@ Result<std::string> PayloadToJson(const EventType& type, std::string_view payloa
   return out;
 }
 
+std::string CanonicalPayload(capnp::DynamicStruct::Reader root) {
+  auto words = root.as<capnp::AnyStruct>().canonicalize();
+  // canonicalize() gives the one segment's words; a payload is a whole message, so it gets
+  // the single-segment table in front: u32 (segment count - 1) = 0, u32 size in words.
+  const uint32_t table[2] = {0, static_cast<uint32_t>(words.size())};
+  std::string out(reinterpret_cast<const char*>(table), sizeof table);
+  auto bytes = words.asBytes();
+  out.append(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return out;
+}
+
+bool CarriesPersonalData(const EventType& type, std::string_view payload) {
+  if (!type.has_personal_fields || payload.size() % 8 != 0) return false;
+  const auto sealed = capnp::Schema::from<schema::Sealed>();
+  auto is_sealed = [&](capnp::Type t) { return t.isStruct() && t.asStruct() == sealed; };
+  PayloadReader reader(payload);
+  bool found = false;
+  std::function<void(capnp::DynamicStruct::Reader, int)> walk = [&](capnp::DynamicStruct::Reader s,
+                                                                    int depth) {
+    if (depth > kMaxDepth) return;
+    for (auto field : s.getSchema().getFields()) {
+      auto t = field.getType();
+      if (found || !(t.isStruct() || t.isList()) || !s.has(field)) continue;
+      if (is_sealed(t) || (t.isList() && is_sealed(t.asList().getElementType()))) {
+        found = true;
+      } else if (t.isStruct()) {
+        walk(s.get(field).as<capnp::DynamicStruct>(), depth + 1);
+      } else if (t.asList().getElementType().isStruct()) {
+        for (auto item : s.get(field).as<capnp::DynamicList>())
+          walk(item.as<capnp::DynamicStruct>(), depth + 1);
+      }
+    }
+  };
+  kj::runCatchingExceptions([&] { walk(reader.Root(type.schema), 0); });
+  return found;
+}
+
 Result<EventLine> ParseEventLine(std::string_view line) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<JsonValue>();
@@ -615,9 +651,11 @@ Result<EventLine> ParseEventLine(std::string_view line) {
   bool has_stream = false, has_id = false;
   const EventType* type = nullptr;
   std::optional<JsonValue::Reader> data;
+  std::set<std::string> seen;
   for (auto member : value.getObject()) {
     const std::string name = Str(member.getName());
     auto v = member.getValue();
+    if (!seen.insert(name).second) return Bad(name, "given twice");
     if (name == "stream") {
       CASELEDGER_ASSIGN_OR_RETURN(out.stream, StringMember(v, name));
       Status s = ValidateStreamId(out.stream);

@@ -118,7 +118,7 @@ void AddImportCommand(CLI::App& app) {
         if (decoded.ok()) {
           ++valid;
           const EventType* type = FindEventType(decoded->event.type);
-          personal = personal || (type && type->has_personal_fields);
+          personal = personal || (type && CarriesPersonalData(*type, decoded->event.payload));
         } else {
           ++invalid;
           const std::string reason =

@@ -99,7 +99,7 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
       Status s = ValidatePayload(*type, e.payload);
       if (!s.ok()) return s.WithContext(Where(r, requests.size(), i, e));
       types.push_back(type);
-      personal.push_back(seal::CarriesPersonalData(*type, e.payload));
+      personal.push_back(CarriesPersonalData(*type, e.payload));
       if (personal.back()) {
         if (!keys_)
           return Status::InvalidArgument(

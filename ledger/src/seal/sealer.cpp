@@ -55,8 +55,8 @@ Status Walk(capnp::DynamicStruct::Builder s, const std::string& path, const Fiel
 }
 
 // Copies the payload into a builder, lets `fn` change its Sealed fields, and returns the
-// result copied once more into a fresh message: only what the root reaches is copied, so
-// no byte of a replaced value survives in the output.
+// result in canonical form: only what the root reaches is encoded, so no byte of a
+// replaced value survives in the output.
 Result<std::string> Transform(const EventType& type, std::string_view payload, const FieldFn& fn) {
   if (payload.size() % 8 != 0)
     return Status::InvalidArgument("the " + type.name + " payload is not a whole number of words");
@@ -72,11 +72,7 @@ Result<std::string> Transform(const EventType& type, std::string_view payload, c
                  work.setRoot(reader.getRoot<capnp::DynamicStruct>(type.schema));
                  status = Walk(work.getRoot<capnp::DynamicStruct>(type.schema), "data", fn, 0);
                  if (!status.ok()) return;
-                 capnp::MallocMessageBuilder clean;
-                 clean.setRoot(work.getRoot<capnp::DynamicStruct>(type.schema).asReader());
-                 auto flat = capnp::messageToFlatArray(clean);
-                 auto bytes = flat.asBytes();
-                 out.assign(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+                 out = CanonicalPayload(work.getRoot<capnp::DynamicStruct>(type.schema).asReader());
                  // The working copy held clear text; the builder owns (and may write) its segments.
                  for (auto segment : work.getSegmentsForOutput())
                    sodium_memzero(const_cast<capnp::word*>(segment.begin()),
@@ -163,36 +159,6 @@ Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
         sodium_memzero(clear.data(), clear.size());
         return Status::Ok();
       });
-}
-
-bool CarriesPersonalData(const EventType& type, std::string_view payload) {
-  if (!type.has_personal_fields || payload.size() % 8 != 0) return false;
-  auto words = kj::heapArray<capnp::word>(payload.size() / 8);
-  std::memcpy(words.begin(), payload.data(), payload.size());
-  bool found = false;
-  kj::runCatchingExceptions([&] {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = words.size() * 4 + 64;
-    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
-    std::function<void(capnp::DynamicStruct::Reader, int)> walk =
-        [&](capnp::DynamicStruct::Reader s, int depth) {
-          if (depth > kMaxDepth) return;
-          for (auto field : s.getSchema().getFields()) {
-            auto t = field.getType();
-            if (found || !(t.isStruct() || t.isList()) || !s.has(field)) continue;
-            if (IsSealed(t) || (t.isList() && IsSealed(t.asList().getElementType()))) {
-              found = true;
-            } else if (t.isStruct()) {
-              walk(s.get(field).as<capnp::DynamicStruct>(), depth + 1);
-            } else if (t.asList().getElementType().isStruct()) {
-              for (auto item : s.get(field).as<capnp::DynamicList>())
-                walk(item.as<capnp::DynamicStruct>(), depth + 1);
-            }
-          }
-        };
-    walk(reader.getRoot<capnp::DynamicStruct>(type.schema), 0);
-  });
-  return found;
 }
 
 std::string ChildRefOf(const EventType& type, std::string_view payload) {

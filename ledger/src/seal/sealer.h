@@ -26,9 +26,6 @@ Result<std::string> SealPayload(const EventType& type, std::string_view stream,
 Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
                                 std::string_view payload, KeyStore& keys);
 
-// True if the payload holds at least one personal field (a type may have optional ones).
-bool CarriesPersonalData(const EventType& type, std::string_view payload);
-
 // The child reference a payload names (CaseOpened.childRef), or "".
 std::string ChildRefOf(const EventType& type, std::string_view payload);
 

@@ -10,6 +10,7 @@
 // string; one the reader may not open is written as {"sealed": "<key id, hex>"}.
 #pragma once
 
+#include <capnp/dynamic.h>
 #include <capnp/schema.h>
 
 #include <span>
@@ -55,6 +56,15 @@ Result<std::string> PayloadFromJson(const EventType& type, std::string_view json
 Result<std::string> PayloadToJson(const EventType& type, std::string_view payload);
 // kInvalidArgument unless `payload` decodes as `type` and holds every required field.
 Status ValidatePayload(const EventType& type, std::string_view payload);
+
+// The payload bytes of `root`, in capnp's canonical form (one segment, objects in
+// pre-order) behind a one-segment table: the same data always gives the same bytes,
+// whatever order it was built or given in. Content digests, and so retries, rely on it.
+std::string CanonicalPayload(capnp::DynamicStruct::Reader root);
+
+// True if the payload holds at least one personal field: a type may have only optional
+// ones (RiskAssessed.rationale). Only such an event needs the master key to be written.
+bool CarriesPersonalData(const EventType& type, std::string_view payload);
 
 // One line of NDJSON: an event and where it goes.
 //   {"stream":"case-00042","type":"ReferralMade","expectedVersion":7,
