@@ -8,11 +8,16 @@
 // running the same import again skips what is already in the ledger and finishes the job.
 // Memory stays bounded: lines are decoded again in pass 2 instead of kept.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "caseledger/case_events.h"
 #include "command_support.h"
@@ -54,6 +59,72 @@ Result<EventLine> Decode(const std::string& line) {
   return ParseEventLine(line);
 }
 
+struct Reject {
+  uint64_t line;
+  std::string reason, text;
+};
+
+struct FileCheck {
+  uint64_t valid = 0, invalid = 0;
+  bool personal = false;        // some line carries a personal field
+  std::vector<Reject> rejects;  // in line order: all of them, or the first kReportedBadLines
+  bool unreadable = false;
+};
+
+// Pass 1: decodes every line, on every core. Thread t takes the lines whose number is t
+// modulo the thread count (each reads the whole file: reading is cheap next to decoding).
+FileCheck CheckFile(const std::string& path, bool keep_all_rejects) {
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  std::vector<FileCheck> parts(threads);
+  std::atomic<uint64_t> done{0};
+  Progress progress("checking " + path);
+  auto work = [&](unsigned t) {
+    FileCheck& part = parts[t];
+    LineReader reader(path);
+    if (!reader.ok()) {
+      part.unreadable = true;
+      return;
+    }
+    std::string line;
+    while (reader.Next(line)) {
+      if (reader.number() % threads != t) continue;
+      auto decoded = Decode(line);
+      if (decoded.ok()) {
+        ++part.valid;
+        const EventType* type = FindEventType(decoded->event.type);
+        part.personal =
+            part.personal || (type && CarriesPersonalData(*type, decoded->event.payload));
+      } else {
+        ++part.invalid;
+        if (keep_all_rejects || part.rejects.size() < kReportedBadLines)
+          part.rejects.push_back(
+              {reader.number(), decoded.status().message(), keep_all_rejects ? line : ""});
+      }
+      const uint64_t n = done.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (t == 0 && n % 4096 < threads) progress.Update(n, n);  // no total yet: a count
+    }
+    part.unreadable = reader.failed();
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work, t);
+  work(0);  // the caller's thread takes a share too
+  for (auto& w : workers) w.join();
+  progress.Finish();
+  FileCheck all;
+  for (FileCheck& part : parts) {
+    all.valid += part.valid;
+    all.invalid += part.invalid;
+    all.personal = all.personal || part.personal;
+    all.unreadable = all.unreadable || part.unreadable;
+    for (Reject& r : part.rejects) all.rejects.push_back(std::move(r));
+  }
+  std::sort(all.rejects.begin(), all.rejects.end(),
+            [](const Reject& a, const Reject& b) { return a.line < b.line; });
+  if (!keep_all_rejects && all.rejects.size() > kReportedBadLines)
+    all.rejects.resize(kReportedBadLines);
+  return all;
+}
+
 struct Batch {
   std::vector<AppendRequest> requests;
   std::vector<uint64_t> lines;  // the file line of each request
@@ -61,6 +132,79 @@ struct Batch {
     requests.clear();
     lines.clear();
   }
+};
+
+// Pass 2's reader: decodes the valid lines into batches on its own thread, a few batches
+// ahead of the appends, so that decoding and appending use two cores.
+class BatchReader {
+ public:
+  BatchReader(const std::string& path, size_t batch_size)
+      : path_(path), batch_size_(batch_size), thread_([this] { Run(); }) {}
+  ~BatchReader() {
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // The next batch in file order; false when the file is done.
+  bool Next(Batch& out) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return !ready_.empty() || finished_; });
+    if (ready_.empty()) return false;
+    out = std::move(ready_.front());
+    ready_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+  bool failed() const {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+
+ private:
+  static constexpr size_t kAhead = 4;  // batches decoded ahead at most: bounded memory
+
+  void Run() {
+    LineReader reader(path_);
+    std::string line;
+    Batch batch;
+    auto hand_over = [&] {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return ready_.size() < kAhead || cancelled_; });
+      if (cancelled_) return false;
+      ready_.push_back(std::move(batch));
+      batch.Clear();
+      cv_.notify_all();
+      return true;
+    };
+    const bool opened = reader.ok();
+    bool go_on = opened;
+    while (go_on && reader.Next(line)) {
+      auto decoded = Decode(line);
+      if (!decoded.ok()) continue;  // reported and written to REJECTS in pass 1
+      AppendRequest& request = batch.requests.emplace_back();
+      request.stream = std::move(decoded->stream);
+      request.expected_version = decoded->expected_version;
+      request.events.push_back(std::move(decoded->event));
+      batch.lines.push_back(reader.number());
+      if (batch.requests.size() >= batch_size_) go_on = hand_over();
+    }
+    if (go_on && !batch.requests.empty()) hand_over();
+    std::lock_guard lock(mutex_);
+    failed_ = !opened || reader.failed();
+    finished_ = true;
+    cv_.notify_all();
+  }
+
+  const std::string path_;
+  const size_t batch_size_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Batch> ready_;
+  bool cancelled_ = false, finished_ = false, failed_ = false;
+  std::thread thread_;  // last: starts once everything above is ready
 };
 
 // The request index an append error names ("request 3, ..."), if any.
@@ -100,40 +244,21 @@ void AddImportCommand(CLI::App& app) {
     const auto started = std::chrono::steady_clock::now();
 
     // ---- pass 1: every line ----
-    uint64_t valid = 0, invalid = 0;
-    bool personal = false;
+    FileCheck check = CheckFile(args->file, !args->rejects.empty());
+    if (check.unreadable) Fail(name, Status::IOError("cannot read " + args->file));
+    const uint64_t valid = check.valid, invalid = check.invalid;
+    const bool personal = check.personal;
     std::vector<std::string> reasons;
+    for (const Reject& r : check.rejects)
+      if (reasons.size() < kReportedBadLines)
+        reasons.push_back("line " + std::to_string(r.line) + ": " + r.reason);
     std::ofstream rejects;
     if (!args->rejects.empty()) {
       rejects.open(args->rejects, std::ios::binary | std::ios::trunc);
-      if (!rejects) Fail(name, Status::IOError("cannot write " + args->rejects));
+      for (const Reject& r : check.rejects)
+        rejects << r.line << '\t' << r.reason << '\t' << r.text << '\n';
     }
-    {
-      LineReader reader(args->file);
-      if (!reader.ok()) Fail(name, Status::IOError("cannot read " + args->file));
-      Progress progress("checking " + args->file);
-      std::string line;
-      while (reader.Next(line)) {
-        auto decoded = Decode(line);
-        if (decoded.ok()) {
-          ++valid;
-          const EventType* type = FindEventType(decoded->event.type);
-          personal = personal || (type && CarriesPersonalData(*type, decoded->event.payload));
-        } else {
-          ++invalid;
-          const std::string reason =
-              "line " + std::to_string(reader.number()) + ": " + decoded.status().message();
-          if (reasons.size() < kReportedBadLines) reasons.push_back(reason);
-          if (rejects.is_open())
-            rejects << reader.number() << '\t' << decoded.status().message() << '\t' << line
-                    << '\n';
-        }
-        if ((valid + invalid) % 4096 == 0) progress.Update(valid + invalid, valid + invalid);
-      }
-      progress.Finish();
-      if (reader.failed()) Fail(name, Status::IOError("error reading " + args->file));
-    }
-    if (rejects.is_open()) {
+    if (!args->rejects.empty()) {
       rejects.close();
       if (!rejects) Fail(name, Status::IOError("cannot write " + args->rejects));
     }
@@ -206,20 +331,9 @@ void AddImportCommand(CLI::App& app) {
       batch.Clear();
       progress.Update(appended + already, valid);
     };
-    LineReader reader(args->file);
-    std::string line;
-    while (reader.Next(line)) {
-      auto decoded = Decode(line);
-      if (!decoded.ok()) continue;  // reported and written to REJECTS in pass 1
-      AppendRequest& request = batch.requests.emplace_back();
-      request.stream = std::move(decoded->stream);
-      request.expected_version = decoded->expected_version;
-      request.events.push_back(std::move(decoded->event));
-      batch.lines.push_back(reader.number());
-      if (batch.requests.size() >= args->batch) flush();
-    }
+    BatchReader reader(args->file, args->batch);
+    while (reader.Next(batch)) flush();
     if (reader.failed()) Fail(name, Status::IOError("error reading " + args->file));
-    flush();
     progress.Finish();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
