@@ -9,6 +9,7 @@
 
 #include "caseledger/case_events.h"
 #include "caseledger/ledger.h"
+#include "event_samples.h"
 #include "events.h"
 #include "temp_dir.h"
 
@@ -139,6 +140,33 @@ TEST_F(CaseEventLedger, TheMasterKeyOpensWhatWasSealedExactlyAsWritten) {
     EXPECT_NE((*events)[i].event.payload, *expected) << "event " << i << " was stored unsealed";
   }
   EXPECT_NE(DataOf(*reader, (*events)[0]).find(kName), std::string::npos);
+}
+
+TEST_F(CaseEventLedger, EveryEventTypeReadsBackAsItWasAppended) {
+  const auto& samples = testing::EventSamples();
+  {
+    auto ledger = Open(key_);
+    for (const EventType& type : EventCatalogue()) {
+      auto r = ledger->Append(
+          Request("case-1", ExpectedVersion::Any(), {CaseEvent(type.name, samples.at(type.name))}));
+      ASSERT_TRUE(r.ok()) << type.name << ": " << r.status().ToString();
+    }
+  }
+  auto reader = Open(key_, /*read_only=*/true);
+  auto events = reader->ReadAll(1, 1000);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), EventCatalogue().size());
+  for (const RecordedEvent& r : *events) {
+    const EventType* type = FindEventType(r.event.type);
+    auto clear = reader->OpenPersonalFields(r);
+    ASSERT_TRUE(clear.ok()) << r.event.type << ": " << clear.status().ToString();
+    EXPECT_EQ(*clear, *PayloadFromJson(*type, samples.at(type->name))) << r.event.type;
+    EXPECT_EQ(*PayloadToJson(*type, *clear),
+              *PayloadToJson(*type, *PayloadFromJson(*type, samples.at(type->name))))
+        << r.event.type;
+    EXPECT_EQ(r.event.payload == *clear, !CarriesPersonalData(*type, *clear))
+        << r.event.type << ": stored sealed exactly when it carries a personal field";
+  }
 }
 
 TEST_F(CaseEventLedger, WithoutTheMasterKeyPersonalFieldsStaySealedAndCannotBeWritten) {

@@ -3,6 +3,7 @@
 // its envelope and payload, every kind of bad line is refused with a message that names
 // the field, and no bytes, however damaged, make ValidatePayload or PayloadToJson crash.
 #include "caseledger/case_events.h"
+#include "event_samples.h"
 
 #include <capnp/compat/json.h>
 #include <capnp/message.h>
@@ -53,75 +54,7 @@ const std::set<std::string> kTypesWithPersonalFields = {
     "FollowUpScheduled", "FollowUpCompleted", "TransferAccepted",    "TransferRejected",
     "TransferRevoked",   "NoteAdded",         "CaseReopened"};
 
-// One realistic "data" object per type that sets every field of the type. A type added to
-// the catalogue without a sample fails EveryCatalogueTypeHasASample.
-const std::map<std::string, std::string> kSamples = {
-    {"CaseOpened", R"({"childRef":"child-2026-00042","name":"李小雨 Li Xiaoyu","sex":"female",
-        "birthDate":"2015-04-02","estimatedAgeYears":10,"ageBand":"6-11",
-        "communityCode":"130111200201","vulnerabilities":["left_behind","out_of_school"],
-        "identificationChannel":"home_visit","owner":"w-17","agency":"county-civil-affairs",
-        "address":"Group 3, Xinzhuang Village, house 12"})"},
-    {"ConsentRecorded", R"({"subject":"caregiver","consentForServices":true,
-        "disclosureToOtherOrgs":true,"consentForReporting":false})"},
-    {"ProtectionConcernsRecorded",
-     R"({"concerns":["neglect","no adult supervision after school"],"urgent":true})"},
-    {"RiskAssessed", R"({"level":"high",
-        "rationale":"Alone at home for three weeks; grandmother in hospital."})"},
-    {"AssessmentRequested", R"({"due":"2026-03-01T10:00:00Z"})"},
-    {"AssessmentCompleted", R"({"findings":"Needs school re-enrolment and a daily meal."})"},
-    {"CasePlanSet", R"({"interventions":["school re-enrolment","weekly home visit"],
-        "due":"2026-03-01T10:00:00Z"})"},
-    {"ApprovalRequested", R"({"kind":"case_plan"})"},
-    {"ApprovalDecided", R"({"kind":"closure","decision":"rejected",
-        "comment":"Verify school attendance first."})"},
-    {"CaseAssigned", R"({"newOwner":"w-23","reason":"Previous owner on leave until May."})"},
-    {"ReferralMade", R"({"referralId":"ref-0007","serviceType":"targeted_protection",
-        "toAgency":"county-legal-aid","toUser":"p-05","consentOverridden":true})"},
-    {"ReferralAccepted", R"({"referralId":"ref-0007"})"},
-    {"ReferralRejected", R"({"referralId":"ref-0007","reason":"Outside our county."})"},
-    {"ReferralCompleted", R"({"referralId":"ref-0007","outcomeNote":"Guardianship arranged."})"},
-    {"ReferralRevoked", R"({"referralId":"ref-0007","reason":"Family moved to Shijiazhuang."})"},
-    {"ServicePlanned", R"({"serviceId":"svc-0003","serviceType":"psychosocial",
-        "responseTimeframe":"3d","provider":"p-09"})"},
-    {"ServiceDelivered", R"({"serviceId":"svc-0003","deliveredAt":"2026-03-01T10:00:00Z",
-        "provider":"p-09"})"},
-    {"FollowUpScheduled", R"({"followUpId":"fu-0011","kind":"after_reunification",
-        "neededBy":"2026-03-01T10:00:00Z","note":"Check on the aunt's arrangements."})"},
-    {"FollowUpCompleted", R"({"followUpId":"fu-0011","doneAt":"2026-03-01T10:00:00Z",
-        "note":"Child settled; attends school."})"},
-    {"TransferInitiated", R"({"toAgency":"ngo-bright-future","toUser":"w-40",
-        "consentOverridden":false})"},
-    {"TransferAccepted", R"({"note":"Will visit this week."})"},
-    {"TransferRejected", R"({"reason":"No caseworker free in that township."})"},
-    {"TransferRevoked", R"({"reason":"Family returned home."})"},
-    {"CaregiverSupportProvided", R"({"kind":"cash_transfer_link"})"},
-    {"NoteAdded", R"({"text":"Grandmother asked for help with the school fees."})"},
-    {"CaseClosed", R"({"reason":"not_seen_during_verification"})"},
-    {"CaseReopened", R"({"reason":"Teacher reports absence again."})"},
-    {"ErasureRequested", R"({"childRef":"child-2026-00042",
-        "reason":"Guardian's request under PIPL article 47"})"},
-    {"ErasureCompleted", R"({"childRef":"child-2026-00042"})"},
-    {"CommunityRegistered", R"({"code":"130111200201","name":"Xinzhuang Village",
-        "setting":"rural","childPopulation":412})"},
-    {"SpaceOpened", R"({"spaceId":"space-0031","communityCode":"130111200201",
-        "services":["recreation","non_formal_education","psychosocial_support","referral"],
-        "operator":"Xinzhuang villagers' committee","capacity":60})"},
-    {"SpaceClosed", R"({"spaceId":"space-0031","reason":"Roof repairs"})"},
-    {"ChildEnrolled", R"({"spaceId":"space-0031","childRef":"child-2026-00042","sex":"male",
-        "ageBand":"0-5","leftBehind":true})"},
-    {"AttendanceRecorded", R"({"spaceId":"space-0031","date":"2026-03-01",
-        "childRefs":["child-2026-00042","child-2026-00043"]})"},
-    {"ActivityHeld", R"({"spaceId":"space-0031","kind":"storytelling",
-        "participants":[{"sex":"female","ageBand":"6-11","count":7},
-                        {"sex":"unknown","ageBand":"12-17","count":3}]})"},
-    {"WorkerRegistered", R"({"workerId":"w-17","role":"children_director",
-        "locationCode":"130111200201","agency":"Xinzhuang villagers' committee"})"},
-    {"WorkerRoleChanged", R"({"workerId":"w-17","role":"supervisor","locationCode":"130111200",
-        "agency":"Xinzhuang township office"})"},
-    {"CaseHistoryRead", R"({"caseStream":"case-00042","purpose":"quarterly audit"})"},
-    {"LedgerExported", R"({"fromPosition":1,"toPosition":120000,"purpose":"donor audit"})"},
-    {"EntryVoided", R"({"position":41,"reason":"Entered on the wrong case"})"},
-};
+const std::map<std::string, std::string>& kSamples = testing::EventSamples();
 
 // ---- helpers ----
 
