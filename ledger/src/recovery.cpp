@@ -89,7 +89,8 @@ Result<index::IndexState> LedgerImpl::RecoverTail(index::IndexState state) {
       if (v.stream_version != current + 1 || v.recorded_at < writer.state().last_recorded_at)
         return Status::Corruption(Where(v.position, h.at) + ": stream " + std::string(v.stream) +
                                   " version " + std::to_string(v.stream_version) +
-                                  " does not follow the stream's version " + std::to_string(current) +
+                                  " does not follow the stream's version " +
+                                  std::to_string(current) +
                                   " or its recorded-at goes back in time; run `caseledger verify`");
       envelope::ContentDigest digest;
       std::memcpy(digest.data(), v.content_digest.data(), digest.size());
@@ -118,7 +119,8 @@ Result<index::IndexState> LedgerImpl::RecoverTail(index::IndexState state) {
 
 Status LedgerImpl::LastRecordEndsAt(log::Location end, Position position) {
   CASELEDGER_ASSIGN_OR_RETURN(auto seg, log_->Segment(end.segment));
-  if (end.offset < log::kSegmentHeaderBytes + log::kFrameOverheadBytes + 8 || end.offset > seg->size())
+  if (end.offset < log::kSegmentHeaderBytes + log::kFrameOverheadBytes + 8 ||
+      end.offset > seg->size())
     return Status::Corruption("log end offset " + std::to_string(end.offset) + " is impossible");
   const std::byte* trailer = seg->data() + end.offset - log::kFrameTrailerBytes;
   const uint32_t length = LoadLE32(trailer);
@@ -137,7 +139,8 @@ Status LedgerImpl::CutTornTail(log::Location at, Position position) {
   };
   std::vector<Range> ranges;
   uint64_t budget = log::kMaxUnsyncedBytes;
-  for (log::Location from = at; budget > 0; from = {from.segment + 1, uint32_t(log::kSegmentHeaderBytes)}) {
+  for (log::Location from = at; budget > 0;
+       from = {from.segment + 1, uint32_t(log::kSegmentHeaderBytes)}) {
     auto seg = log_->Segment(from.segment);
     if (!seg.ok()) break;
     const std::byte* data = (*seg)->data();
@@ -165,8 +168,10 @@ Status LedgerImpl::CutTornTail(log::Location at, Position position) {
     std::ofstream out(evidence, std::ios::binary);
     for (const Range& r : ranges) {
       CASELEDGER_ASSIGN_OR_RETURN(auto seg, log_->Segment(r.segment));
-      out << "segment " << r.segment << " offset " << r.begin << " length " << (r.end - r.begin) << "\n";
-      out.write(reinterpret_cast<const char*>(seg->data() + r.begin), std::streamsize(r.end - r.begin));
+      out << "segment " << r.segment << " offset " << r.begin << " length " << (r.end - r.begin)
+          << "\n";
+      out.write(reinterpret_cast<const char*>(seg->data() + r.begin),
+                std::streamsize(r.end - r.begin));
       out << "\n";
     }
     out.flush();
@@ -177,8 +182,10 @@ Status LedgerImpl::CutTornTail(log::Location at, Position position) {
     CASELEDGER_RETURN_IF_ERROR(log_->ZeroAndSync(r.segment, r.begin, r.end - r.begin));
     total += r.end - r.begin;
   }
-  spdlog::warn("ledger {}: cut an unfinished write at {}: {} bytes that were never acknowledged, saved to {}",
-               dir_, Where(position, at), total, evidence);
+  spdlog::warn(
+      "ledger {}: cut an unfinished write at {}: {} bytes that were never acknowledged, saved to "
+      "{}",
+      dir_, Where(position, at), total, evidence);
   return Status::Ok();
 }
 

@@ -76,20 +76,28 @@ Result<ExpectedVersion> ExpectedVersion::Parse(std::string_view text) {
 
 bool ExpectedVersion::IsSatisfiedBy(StreamVersion current) const {
   switch (kind_) {
-    case Kind::kAny: return true;
-    case Kind::kNoStream: return current == kNoStream;
-    case Kind::kStreamExists: return current != kNoStream;
-    case Kind::kExact: return current == version_;
+    case Kind::kAny:
+      return true;
+    case Kind::kNoStream:
+      return current == kNoStream;
+    case Kind::kStreamExists:
+      return current != kNoStream;
+    case Kind::kExact:
+      return current == version_;
   }
   return false;
 }
 
 std::string ExpectedVersion::ToString() const {
   switch (kind_) {
-    case Kind::kAny: return "any";
-    case Kind::kNoStream: return "no_stream";
-    case Kind::kStreamExists: return "stream_exists";
-    case Kind::kExact: return std::to_string(version_);
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no_stream";
+    case Kind::kStreamExists:
+      return "stream_exists";
+    case Kind::kExact:
+      return std::to_string(version_);
   }
   return "?";
 }

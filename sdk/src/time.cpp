@@ -55,7 +55,8 @@ Result<Timestamp> ParseTimestamp(std::string_view text) {
   if (!ReadDigits(text, 0, 4, y) || text.size() < 10 || text[4] != '-' ||
       !ReadDigits(text, 5, 2, mo) || text[7] != '-' || !ReadDigits(text, 8, 2, d))
     return bad("bad date");
-  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(mo), std::chrono::day(d)};
+  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(mo),
+                                  std::chrono::day(d)};
   if (!ymd.ok()) return bad("no such date");
   microseconds sub{0};
   int64_t offset_seconds = 0;

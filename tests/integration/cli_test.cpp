@@ -32,7 +32,9 @@ using CliRun = testing::ProgramRun;
 using testing::Describe;
 
 // Runs `caseledger args...` with stdout and stderr captured.
-CliRun Cli(const std::vector<std::string>& args) { return testing::RunProgram(CASELEDGER_BIN, args); }
+CliRun Cli(const std::vector<std::string>& args) {
+  return testing::RunProgram(CASELEDGER_BIN, args);
+}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -211,11 +213,10 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
                                          "back\\slash"};
   const char* expected[] = {"no_stream", "0", "1"};
   for (int i = 0; i < 3; ++i) {
-    CliRun append =
-        Cli({"append", ledger, "--stream", "case-7", "--type", i == 0 ? "Opened" : "Noted",
-             "--data", data[i], "--expected-version", expected[i], "--occurred-at",
-             "2026-03-01T10:00:00+02:00", "--actor",
-             R"({"user":"w-17","role":"caseworker","agency":"CA-01"})", "--format", "json"});
+    CliRun append = Cli(
+        {"append", ledger, "--stream", "case-7", "--type", i == 0 ? "Opened" : "Noted", "--data",
+         data[i], "--expected-version", expected[i], "--occurred-at", "2026-03-01T10:00:00+02:00",
+         "--actor", R"({"user":"w-17","role":"caseworker","agency":"CA-01"})", "--format", "json"});
     ASSERT_EQ(append.exit_code, 0) << Describe(append);
     size_t rows = 0;
     ASSERT_TRUE(Json::Valid(append.out, &rows)) << append.out;
@@ -224,8 +225,7 @@ TEST(Cli, InitAppendReadStatsVerifyRoundTripInEveryFormat) {
     EXPECT_TRUE(Contains(append.out, "\"version\": " + std::to_string(i))) << append.out;
     EXPECT_TRUE(Contains(append.out, "\"stream\": \"case-7\"")) << append.out;
   }
-  CliRun other =
-      Cli({"append", ledger, "--stream", "case-8", "--type", "Opened", "--data", "{}"});
+  CliRun other = Cli({"append", ledger, "--stream", "case-8", "--type", "Opened", "--data", "{}"});
   ASSERT_EQ(other.exit_code, 0) << Describe(other);
   EXPECT_EQ(Lines(other.out).size(), 2u) << other.out;  // table: header and one row
   EXPECT_EQ(Lines(other.out)[0].rfind("position", 0), 0u) << other.out;
@@ -347,9 +347,8 @@ TEST(Cli, RetryWithTheSameEventIdIsDeduplicated) {
   const std::string ledger = dir.Sub("ledger");
   ASSERT_EQ(Cli({"init", ledger, "--opaque", "--segment-size", "64KiB"}).exit_code, 0);
   const std::string id = "00112233445566778899aabbccddeeff";
-  std::vector<std::string> args = {"append",     ledger,       "--stream", "case-1",
-                                   "--type",     "Opened", "--data",   "x",
-                                   "--event-id", id,           "--format", "csv"};
+  std::vector<std::string> args = {"append", ledger, "--stream",   "case-1", "--type",   "Opened",
+                                   "--data", "x",    "--event-id", id,       "--format", "csv"};
   CliRun first = Cli(args);
   ASSERT_EQ(first.exit_code, 0) << Describe(first);
   EXPECT_EQ(Lines(first.out).at(1), "1,case-1,0," + id + ",false");

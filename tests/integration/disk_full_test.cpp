@@ -24,9 +24,9 @@ using testing::Event;
 using testing::ExpectEveryAppendWhollyPresentOrAbsent;
 using testing::ExpectHoldsEveryAcknowledgedEvent;
 using testing::FaultInjectionFileSystem;
+using testing::OpaqueLedger;
 using testing::Request;
 using testing::RequestPayload;
-using testing::OpaqueLedger;
 using testing::TempDir;
 
 constexpr uint64_t kSegmentBytes = 64 << 10;

@@ -24,10 +24,10 @@ using testing::Event;
 using testing::ExpectEveryAppendWhollyPresentOrAbsent;
 using testing::ExpectHoldsEveryAcknowledgedEvent;
 using testing::FaultInjectionFileSystem;
+using testing::OpaqueLedger;
 using testing::RandomAppends;
 using testing::Request;
 using testing::RequestPayload;
-using testing::OpaqueLedger;
 using testing::TempDir;
 
 // Small segments, so that appends roll over to new segments (and the preallocator runs)

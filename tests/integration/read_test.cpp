@@ -1,10 +1,6 @@
 // Reads: a stream forward and backward, the whole log from any position, scans, stream
 // versions, read-only ledgers beside the writer, and readers in other processes.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,9 +12,8 @@
 #include <thread>
 
 #include "events.h"
+#include "run_program.h"
 #include "temp_dir.h"
-
-extern char** environ;
 
 namespace caseledger {
 namespace {
@@ -318,59 +313,15 @@ struct ChildRun {
   double seconds = 0;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs the caseledger CLI with `args`, its output going to files under `scratch`.
-ChildRun RunCli(const std::vector<std::string>& args, const std::string& scratch,
+// Runs the caseledger CLI with `args`, and times it.
+ChildRun RunCli(const std::vector<std::string>& args,
                 std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  const std::string out_path = scratch + "/stdout", err_path = scratch + "/stderr";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  std::vector<std::string> argv_storage = {CASELEDGER_BIN};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  ChildRun run;
   const auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, CASELEDGER_BIN, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    ADD_FAILURE() << "cannot spawn " << CASELEDGER_BIN << ": " << std::strerror(rc);
-    return run;
-  }
-  int status = 0;
-  while (true) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (std::chrono::steady_clock::now() - start > timeout) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ADD_FAILURE() << "caseledger " << args.front() << " did not finish within " << timeout.count()
-                    << " s";
-      status = -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (status != -1 && WIFEXITED(status))
-    run.exit_code = WEXITSTATUS(status);
-  else if (status != -1 && WIFSIGNALED(status))
-    run.exit_code = 128 + WTERMSIG(status);
-  run.out = ReadFile(out_path);
-  run.err = ReadFile(err_path);
-  return run;
+  testing::ProgramRun r =
+      testing::RunProgram(CASELEDGER_BIN, args, static_cast<int>(timeout.count()));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {r.exit_code, std::move(r.out), std::move(r.err), seconds};
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -381,7 +332,7 @@ std::vector<std::string> Lines(const std::string& text) {
 }
 
 TEST(Read, ReaderInAnotherProcessReadsWhileTheWriterKeepsAppending) {
-  TempDir dir, scratch;
+  TempDir dir;
   const std::string ledger_dir = dir.Sub("ledger");
   auto writer = CreateAndOpen(ledger_dir, kSmallSegments);
   ASSERT_TRUE(writer);
@@ -410,8 +361,7 @@ TEST(Read, ReaderInAnotherProcessReadsWhileTheWriterKeepsAppending) {
   for (int run = 0; run < 4; ++run) {
     const Position committed_before = writer->CommittedPosition();
     const int appended_before = appended;
-    ChildRun child = RunCli({"read", ledger_dir, "--all", "--limit", "1000000", "--format", "csv"},
-                            scratch.path());
+    ChildRun child = RunCli({"read", ledger_dir, "--all", "--limit", "1000000", "--format", "csv"});
     const int appended_during = appended - appended_before;
     ASSERT_EQ(child.exit_code, 0) << child.err;
     auto lines = Lines(child.out);
@@ -425,9 +375,9 @@ TEST(Read, ReaderInAnotherProcessReadsWhileTheWriterKeepsAppending) {
     EXPECT_GT(appended_during, 0) << "no append completed during a " << child.seconds
                                   << " s read in another process";
   }
-  ChildRun stats = RunCli({"stats", ledger_dir, "--format", "csv"}, scratch.path());
+  ChildRun stats = RunCli({"stats", ledger_dir, "--format", "csv"});
   EXPECT_EQ(stats.exit_code, 0) << stats.err;
-  ChildRun verify = RunCli({"verify", ledger_dir}, scratch.path());
+  ChildRun verify = RunCli({"verify", ledger_dir});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 
   stop = true;

@@ -30,7 +30,9 @@ ProposedEvent FullEvent() {
   e.causation_id = Id(100);
   e.corrects = 41;
   e.correction_reason = "wrong date of birth";
-  static constexpr char kBinary[] = "{\"x\":1}\0\xff\x01" "binary";  // NUL and high bytes inside
+  static constexpr char kBinary[] =
+      "{\"x\":1}\0\xff\x01"
+      "binary";  // NUL and high bytes inside
   e.payload = std::string(kBinary, sizeof kBinary - 1);
   return e;
 }
@@ -51,8 +53,8 @@ Encoded Encode(Position position, std::string_view stream, StreamVersion version
                Timestamp recorded_at, std::string_view recorded_by, const ContentDigest& digest,
                const ProposedEvent& event) {
   Encoded out;
-  EnvelopeFields fields{position, stream, version, recorded_at, recorded_by, digest, event,
-                        position};
+  EnvelopeFields fields{position,    stream, version, recorded_at,
+                        recorded_by, digest, event,   position};
   out.record = AppendFramedRecord(fields, out.frame);
   return out;
 }
@@ -175,8 +177,9 @@ TEST(EnvelopeCodec, RecordsAppendedOneAfterAnotherAreEachWholeFrames) {
     events.push_back(e);
   }
   for (int i = 0; i < 20; ++i) {
-    EnvelopeFields fields{static_cast<Position>(i + 1), "case-1", i, FromMicros(i), "me",
-                          digest, events[i], static_cast<Position>(i + 1)};
+    EnvelopeFields fields{
+        static_cast<Position>(i + 1), "case-1", i, FromMicros(i), "me", digest, events[i],
+        static_cast<Position>(i + 1)};
     AppendFramedRecord(fields, out);
   }
   // Decode from a word-aligned copy (a vector<std::byte> is aligned, but be explicit).

@@ -23,23 +23,32 @@ void AddBenchCommand(CLI::App& app) {
       "Run the benchmark workloads W1-W5 (../shared/bench/WORKLOAD.md) on fresh ledgers in a "
       "scratch directory. --format tsv prints rows in the peers' raw format for "
       "../shared/peers/combine.sh");
-  cmd->add_option("--events", args->options.events, "Events in the data set (streams = events / 10)")->default_str("100000");
+  cmd->add_option("--events", args->options.events,
+                  "Events in the data set (streams = events / 10)")
+      ->default_str("100000");
   cmd->add_option("--seed", args->options.seed, "Seed of the data set")->default_str("42");
-  cmd->add_option("--w1-seconds", args->options.w1_seconds, "Time cap of each W1 variant")->default_str("10");
-  cmd->add_option("--writers", args->options.writers, "Concurrent writers of W1_Nw")->default_str("8");
-  cmd->add_option("--round", args->options.round, "Round number written in tsv rows")->default_str("1");
-  cmd->add_option("--only", args->options.only, "Run only these workloads (W1 ... W5), e.g. --only W2 W3")
+  cmd->add_option("--w1-seconds", args->options.w1_seconds, "Time cap of each W1 variant")
+      ->default_str("10");
+  cmd->add_option("--writers", args->options.writers, "Concurrent writers of W1_Nw")
+      ->default_str("8");
+  cmd->add_option("--round", args->options.round, "Round number written in tsv rows")
+      ->default_str("1");
+  cmd->add_option("--only", args->options.only,
+                  "Run only these workloads (W1 ... W5), e.g. --only W2 W3")
       ->check(CLI::IsMember({"W1", "W2", "W3", "W4", "W5"}));
   cmd->add_option("--dir", args->options.scratch_dir,
                   "Scratch directory for the ledgers (default: a new one under $TMPDIR or /tmp)");
-  cmd->add_option("--format", args->format, "table or tsv")->check(CLI::IsMember({"table", "tsv"}))->default_str("table");
+  cmd->add_option("--format", args->format, "table or tsv")
+      ->check(CLI::IsMember({"table", "tsv"}))
+      ->default_str("table");
   cmd->callback([args] {
     bench::BenchOptions o = args->options;
     bool own_dir = o.scratch_dir.empty();
     if (own_dir) {
       const char* base = std::getenv("TMPDIR");
       std::string pattern = std::string(base && *base ? base : "/tmp") + "/caseledger-bench-XXXXXX";
-      if (::mkdtemp(pattern.data()) == nullptr) Fail("bench", Status::IOError("cannot create a scratch directory"));
+      if (::mkdtemp(pattern.data()) == nullptr)
+        Fail("bench", Status::IOError("cannot create a scratch directory"));
       o.scratch_dir = pattern;
     }
     auto rows = bench::RunWorkloads(o);
@@ -48,7 +57,8 @@ void AddBenchCommand(CLI::App& app) {
       for (const auto& r : rows) {
         char value[64];
         std::snprintf(value, sizeof value, "%.6g", r.value);
-        std::cout << o.round << "\tcaseledger\t" << r.workload << "\t" << r.metric << "\t" << r.unit << "\t" << value << "\n";
+        std::cout << o.round << "\tcaseledger\t" << r.workload << "\t" << r.metric << "\t" << r.unit
+                  << "\t" << value << "\n";
       }
     } else {
       Table t{{{"workload", false}, {"metric", false}, {"value", true}, {"unit", false}}, {}};
@@ -60,7 +70,8 @@ void AddBenchCommand(CLI::App& app) {
       PrintTable(t, OutputFormat::kTable, std::cout);
     }
     for (const auto& r : rows)
-      if (r.workload == "check" && r.metric == "failures" && r.value != 0) throw CLI::RuntimeError(kExitFailure);
+      if (r.workload == "check" && r.metric == "failures" && r.value != 0)
+        throw CLI::RuntimeError(kExitFailure);
   });
 }
 

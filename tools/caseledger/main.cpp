@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print the help of every command");
   std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "Diagnostics on stderr: trace, debug, info, warn, error, off")
+  app.add_option("--log-level", log_level,
+                 "Diagnostics on stderr: trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->default_str("warn");
   app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(log_level)); });

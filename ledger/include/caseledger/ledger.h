@@ -98,14 +98,14 @@ Status CreateMasterKeyFile(const std::string& path);
 enum class Direction { kForward, kBackward };
 
 struct LedgerStats {
-  std::string ledger_id;          // 32 hex digits, fixed at creation
+  std::string ledger_id;  // 32 hex digits, fixed at creation
   uint32_t format_version = 0;
-  uint64_t events = 0;            // = the last committed position
+  uint64_t events = 0;  // = the last committed position
   uint64_t streams = 0;
-  uint64_t segments = 0;          // segment files, the preallocated spare included
-  uint64_t segment_bytes = 0;     // size of each segment file
-  uint64_t log_bytes = 0;         // bytes of the log up to its end (headers and gaps included)
-  uint64_t bytes_on_disk = 0;     // everything under the directory
+  uint64_t segments = 0;       // segment files, the preallocated spare included
+  uint64_t segment_bytes = 0;  // size of each segment file
+  uint64_t log_bytes = 0;      // bytes of the log up to its end (headers and gaps included)
+  uint64_t bytes_on_disk = 0;  // everything under the directory
   TreeHead tree;
 };
 
@@ -115,7 +115,7 @@ struct EventView {
   Position position = 0;
   std::string_view stream;
   StreamVersion stream_version = 0;
-  std::span<const uint8_t> event_id;        // 16 bytes
+  std::span<const uint8_t> event_id;  // 16 bytes
   std::string_view type;
   uint16_t schema_version = 0;
   Timestamp recorded_at{};
@@ -129,7 +129,7 @@ struct EventView {
   std::span<const uint8_t> content_digest;  // 16 bytes
   std::string_view payload;
   Position append_last = 0;  // the last position of the atomic append this event belongs to
-  std::span<const std::byte> record;        // the envelope bytes the Merkle leaf hashes
+  std::span<const std::byte> record;  // the envelope bytes the Merkle leaf hashes
 
   RecordedEvent ToRecordedEvent() const;
 };
@@ -146,8 +146,7 @@ class Ledger {
   // Opens the ledger in `dir`. As the writer (the default) it takes DIR/run/writer.lock,
   // re-indexes any log tail the index has not seen and truncates a torn final record
   // (saving its bytes under DIR/log/torn-*), then starts the sequencer.
-  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
-                                              const LedgerOptions& options);
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir, const LedgerOptions& options);
 
   // Stops the sequencer after answering what is queued, and closes. Idempotent.
   virtual ~Ledger() = default;
@@ -178,10 +177,8 @@ class Ledger {
   // Up to `limit` events of `stream`, starting at version `from` and going `direction`.
   // Backward from a version beyond the end starts at the last event. An unknown stream
   // gives an empty result.
-  virtual Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream,
-                                                        StreamVersion from,
-                                                        Direction direction,
-                                                        size_t limit) = 0;
+  virtual Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, StreamVersion from,
+                                                        Direction direction, size_t limit) = 0;
 
   // Up to `limit` events in position order, starting at position `from` (>= 1).
   virtual Result<std::vector<RecordedEvent>> ReadAll(Position from, size_t limit) = 0;

@@ -48,7 +48,7 @@ struct VerifyReport {
   uint64_t events = 0;        // records checked
   uint64_t record_bytes = 0;  // envelope bytes hashed
   double seconds = 0;
-  TreeHead recomputed;        // the tree recomputed from the log
+  TreeHead recomputed;                  // the tree recomputed from the log
   std::vector<VerifyProblem> problems;  // in position order; empty when all is well
   bool ok() const { return problems.empty(); }
 };

@@ -38,7 +38,8 @@ std::string_view View(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
 }  // namespace
 
-std::span<const std::byte> AppendFramedRecord(const EnvelopeFields& f, std::vector<std::byte>& out) {
+std::span<const std::byte> AppendFramedRecord(const EnvelopeFields& f,
+                                              std::vector<std::byte>& out) {
   // The message is built in a zeroed scratch segment (capnp requires zeroed memory, and
   // the builder's destructor zeroes what it used, ready for the next record), then copied
   // into its frame.
@@ -69,15 +70,16 @@ std::span<const std::byte> AppendFramedRecord(const EnvelopeFields& f, std::vect
   env.setCorrects(e.corrects);
   env.setCorrectionReason(AsText(e.correction_reason));
   env.setContentDigest(AsData(f.content_digest));
-  env.setPayload(capnp::Data::Reader(reinterpret_cast<const uint8_t*>(e.payload.data()),
-                                     e.payload.size()));
+  env.setPayload(
+      capnp::Data::Reader(reinterpret_cast<const uint8_t*>(e.payload.data()), e.payload.size()));
   env.setAppendLast(f.append_last);
   auto segments = message.getSegmentsForOutput();
   // EstimateWords bounds the message, so it always fits the first segment; anything else
   // is a bug in EstimateWords, and writing a record that readers would misparse is worse
   // than stopping.
   if (segments.size() != 1 || segments[0].begin() != segment_begin) {
-    std::fprintf(stderr, "caseledger: envelope outgrew its estimated size (%zu words)\n", max_words);
+    std::fprintf(stderr, "caseledger: envelope outgrew its estimated size (%zu words)\n",
+                 max_words);
     std::abort();
   }
   auto record = std::as_bytes(std::span(segments[0].begin(), segments[0].size()));
@@ -125,7 +127,7 @@ Result<EventView> DecodeRecord(std::span<const std::byte> record) {
     v.payload = {reinterpret_cast<const char*>(payload.begin()), payload.size()};
     v.append_last = env.getAppendLast();
   });
-  KJ_IF_MAYBE(e, exception) {
+  KJ_IF_MAYBE (e, exception) {
     return Status::Corruption("record cannot be decoded: " +
                               std::string(e->getDescription().cStr()));
   }

@@ -12,8 +12,7 @@
 namespace caseledger::index {
 namespace {
 
-const char* const kFamilyNames[6] = {"default", "streams",
-                                     "heads", "ids", "positions", "merkle"};
+const char* const kFamilyNames[6] = {"default", "streams", "heads", "ids", "positions", "merkle"};
 constexpr char kStateKey[] = "state";
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
@@ -46,9 +45,9 @@ Result<IndexState> DecodeState(std::string_view v) {
   s.stream_count = LoadBE64(v.data() + 24);
   CASELEDGER_ASSIGN_OR_RETURN(s.frontier, merkle::MerkleFrontier::Parse(v.substr(32)));
   if (s.frontier.size() != s.indexed_position)
-    return Status::Corruption("index state: Merkle frontier size " +
-                              std::to_string(s.frontier.size()) + " differs from indexed position " +
-                              std::to_string(s.indexed_position));
+    return Status::Corruption(
+        "index state: Merkle frontier size " + std::to_string(s.frontier.size()) +
+        " differs from indexed position " + std::to_string(s.indexed_position));
   return s;
 }
 
@@ -57,7 +56,8 @@ enum class Lookup {
   kWholeKey,  // point lookups only (heads, ids)
 };
 
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache, Lookup lookup) {
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           Lookup lookup) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
@@ -138,7 +138,8 @@ Result<std::unique_ptr<LedgerIndex>> LedgerIndex::Open(const std::string& dir, M
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   const Lookup lookups[6] = {Lookup::kOrdered,  Lookup::kOrdered, Lookup::kWholeKey,
                              Lookup::kWholeKey, Lookup::kOrdered, Lookup::kOrdered};
-  for (int i = 0; i < 6; ++i) families.emplace_back(kFamilyNames[i], FamilyOptions(cache, lookups[i]));
+  for (int i = 0; i < 6; ++i)
+    families.emplace_back(kFamilyNames[i], FamilyOptions(cache, lookups[i]));
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s;
@@ -208,8 +209,8 @@ Result<std::optional<IdEntry>> LedgerIndex::GetId(std::span<const uint8_t> event
 }
 
 Result<std::vector<StreamEntry>> LedgerIndex::ScanStream(std::string_view stream,
-                                                         StreamVersion from,
-                                                         Direction direction, size_t limit) {
+                                                         StreamVersion from, Direction direction,
+                                                         size_t limit) {
   std::vector<StreamEntry> out;
   if (limit == 0) return out;
   std::string lower(stream), upper(stream);
@@ -235,7 +236,8 @@ Result<std::vector<StreamEntry>> LedgerIndex::ScanStream(std::string_view stream
     out.push_back({static_cast<StreamVersion>(LoadBE64(k.data() + stream.size() + 1)),
                    LoadBE64(v.data()), log::Location::Unpack(LoadBE64(v.data() + 8))});
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "cannot read stream " + std::string(stream));
+  if (!it->status().ok())
+    return FromRocks(it->status(), "cannot read stream " + std::string(stream));
   return out;
 }
 

@@ -19,7 +19,8 @@ Result<EventView> DecodeAt(const MappedSegment& seg, Location at, Position posit
   auto view = envelope::DecodeRecord(p.record);
   if (!view.ok()) return CorruptAt(position, at, view.status().message());
   if (view->position != position)
-    return CorruptAt(position, at, "the record there holds position " + std::to_string(view->position));
+    return CorruptAt(position, at,
+                     "the record there holds position " + std::to_string(view->position));
   return view;
 }
 
@@ -61,7 +62,8 @@ Result<bool> LogCursor::Next(Position last, EventView& out) {
   auto view = envelope::DecodeRecord(p.record);
   if (!view.ok()) return CorruptAt(next_, at_, view.status().message());
   if (view->position != next_)
-    return CorruptAt(next_, at_, "the record there holds position " + std::to_string(view->position));
+    return CorruptAt(next_, at_,
+                     "the record there holds position " + std::to_string(view->position));
   out = *view;
   at_.offset += static_cast<uint32_t>(p.framed_size);
   ++next_;

@@ -51,8 +51,7 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const Options& options) {
     if (indexes[i] != i)
       return Status::Corruption("segment " + SegmentPath(options.log_dir, uint32_t(i)) +
                                 " is missing (segments must be numbered without gaps)");
-  if (indexes.empty())
-    return Status::Corruption("no segment files in " + options.log_dir);
+  if (indexes.empty()) return Status::Corruption("no segment files in " + options.log_dir);
   log->ready_count_ = log->want_count_ = static_cast<uint32_t>(indexes.size());
   return log;
 }
@@ -68,9 +67,9 @@ SegmentLog::~SegmentLog() {
 Result<std::shared_ptr<const MappedSegment>> SegmentLog::Segment(uint32_t index) const {
   std::lock_guard lock(map_mutex_);
   if (index < mapped_.size() && mapped_[index]) return mapped_[index];
-  CASELEDGER_ASSIGN_OR_RETURN(
-      auto seg, MappedSegment::Open(SegmentPath(options_.log_dir, index), index,
-                                    options_.segment_bytes, options_.ledger_id));
+  CASELEDGER_ASSIGN_OR_RETURN(auto seg,
+                              MappedSegment::Open(SegmentPath(options_.log_dir, index), index,
+                                                  options_.segment_bytes, options_.ledger_id));
   if (mapped_.size() <= index) mapped_.resize(index + 1);
   mapped_[index] = seg;
   return seg;
@@ -88,8 +87,7 @@ Status SegmentLog::OpenWriteFile(uint32_t index) {
   // Never write into a segment that readers could not open: check its header first.
   CASELEDGER_RETURN_IF_ERROR(Segment(index).status());
   CASELEDGER_ASSIGN_OR_RETURN(
-      write_file_,
-      options_.file_system->OpenForWrite(SegmentPath(options_.log_dir, index), false));
+      write_file_, options_.file_system->OpenForWrite(SegmentPath(options_.log_dir, index), false));
   write_file_dirty_ = false;
   RequestPreallocation(index + 2);  // keep one spare segment ready
   return Status::Ok();
@@ -105,15 +103,14 @@ Status SegmentLog::StartWriting(Location end) {
   return OpenWriteFile(end.segment);
 }
 
-Status SegmentLog::Append(std::span<const std::byte> frames,
-                          std::span<const uint32_t> frame_sizes,
+Status SegmentLog::Append(std::span<const std::byte> frames, std::span<const uint32_t> frame_sizes,
                           std::vector<Location>& locations) {
   size_t run_begin = 0;  // bytes of `frames` not yet written
   size_t run_bytes = 0;  // bytes of the current run that fits in this segment
   auto flush_run = [&]() -> Status {
     if (run_bytes == 0) return Status::Ok();
-    CASELEDGER_RETURN_IF_ERROR(write_file_->Write(
-        write_end_.offset - run_bytes, frames.subspan(run_begin, run_bytes)));
+    CASELEDGER_RETURN_IF_ERROR(
+        write_file_->Write(write_end_.offset - run_bytes, frames.subspan(run_begin, run_bytes)));
     write_file_dirty_ = true;
     run_begin += run_bytes;
     run_bytes = 0;
@@ -182,7 +179,8 @@ void SegmentLog::RequestPreallocation(uint32_t count) {
 void SegmentLog::PreallocatorLoop(std::stop_token stop) {
   std::unique_lock lock(prealloc_mutex_);
   while (true) {
-    prealloc_cv_.wait(lock, stop, [&] { return want_count_ > ready_count_ && prealloc_error_.ok(); });
+    prealloc_cv_.wait(lock, stop,
+                      [&] { return want_count_ > ready_count_ && prealloc_error_.ok(); });
     if (stop.stop_requested()) return;
     const uint32_t index = ready_count_;
     lock.unlock();

@@ -41,7 +41,8 @@ double PeakRssMiB() {
 class CountingFileSystem final : public FileSystem {
  public:
   std::atomic<uint64_t> syncs{0};
-  Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path, bool create) override {
+  Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
+                                                     bool create) override {
     CASELEDGER_ASSIGN_OR_RETURN(auto real, PosixFileSystem()->OpenForWrite(path, create));
     return std::unique_ptr<WritableFile>(new File(std::move(real), syncs));
   }
@@ -52,8 +53,11 @@ class CountingFileSystem final : public FileSystem {
  private:
   class File final : public WritableFile {
    public:
-    File(std::unique_ptr<WritableFile> real, std::atomic<uint64_t>& syncs) : real_(std::move(real)), syncs_(syncs) {}
-    Status Write(uint64_t offset, std::span<const std::byte> data) override { return real_->Write(offset, data); }
+    File(std::unique_ptr<WritableFile> real, std::atomic<uint64_t>& syncs)
+        : real_(std::move(real)), syncs_(syncs) {}
+    Status Write(uint64_t offset, std::span<const std::byte> data) override {
+      return real_->Write(offset, data);
+    }
     Status DataSync() override {
       ++syncs_;
       return real_->DataSync();
@@ -309,9 +313,12 @@ class Runner {
     Status s = ledger.ScanAll(1, 0, [&](const EventView& v) {
       ordered = ordered && v.position == last + 1;
       last = v.position;
-      auto it = std::find_if(per_type.begin(), per_type.end(), [&](const auto& p) { return p.first == v.type; });
-      if (it == per_type.end()) per_type.emplace_back(std::string(v.type), 1);
-      else ++it->second;
+      auto it = std::find_if(per_type.begin(), per_type.end(),
+                             [&](const auto& p) { return p.first == v.type; });
+      if (it == per_type.end())
+        per_type.emplace_back(std::string(v.type), 1);
+      else
+        ++it->second;
       ++events;
       payload_bytes += v.payload.size();
       checksum += static_cast<unsigned char>(v.payload.back());
@@ -322,11 +329,13 @@ class Runner {
     Emit("W3_replay", "peak_rss_mib", "MiB", PeakRssMiB());
     bool types_ok = true;
     for (int t = 0; t < kEventTypeCount; ++t) {
-      auto it = std::find_if(per_type.begin(), per_type.end(), [&](const auto& p) { return p.first == kEventTypes[t]; });
+      auto it = std::find_if(per_type.begin(), per_type.end(),
+                             [&](const auto& p) { return p.first == kEventTypes[t]; });
       uint64_t got = it == per_type.end() ? 0 : it->second;
       types_ok = types_ok && got == ds_.type_counts()[t];
     }
-    Check("W3_replay_complete_ordered", s.ok() && events == ds_.size() && ordered && types_ok && checksum > 0);
+    Check("W3_replay_complete_ordered",
+          s.ok() && events == ds_.size() && ordered && types_ok && checksum > 0);
   }
 
   void W4StreamReads(Ledger& ledger) {
@@ -345,9 +354,12 @@ class Runner {
       auto r = ledger.ReadStream(id, 0, Direction::kForward, 1u << 20);
       latency.push_back((NowSeconds() - a) * 1e3);
       bool good = r.ok() && r->size() == ds_.stream_lengths()[s];
-      for (size_t k = 0; good && k < r->size(); ++k) good = (*r)[k].stream_version == StreamVersion(k);
-      if (good) events += r->size();
-      else ++bad;
+      for (size_t k = 0; good && k < r->size(); ++k)
+        good = (*r)[k].stream_version == StreamVersion(k);
+      if (good)
+        events += r->size();
+      else
+        ++bad;
     }
     double total_ms = 0;
     for (double x : latency) total_ms += x;
