@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "schema/case_events.capnp.h"
+#include "schema_annotations.h"
 
 namespace caseledger {
 inline namespace v1 {
@@ -36,9 +37,6 @@ const std::vector<EventType>& Catalogue() {
   static const std::vector<EventType> types = BuildCatalogue();
   return types;
 }
-
-constexpr uint64_t kRequiredAnnotation = 0xca609028ae014081;  // case_events.capnp `required`
-constexpr uint64_t kJsonNameAnnotation = 0xfa5b1fd61c2e7c3d;  // capnp/compat/json.capnp `name`
 
 std::string Str(kj::StringPtr s) { return std::string(s.begin(), s.end()); }
 
@@ -74,12 +72,8 @@ std::string TypeName(capnp::Type type) {
       return "List(" + TypeName(type.asList().getElementType()) + ")";
     case capnp::schema::Type::ENUM: {
       std::string values;
-      for (auto e : type.asEnum().getEnumerants()) {
-        std::string name = Str(e.getProto().getName());
-        for (auto a : e.getProto().getAnnotations())
-          if (a.getId() == kJsonNameAnnotation) name = Str(a.getValue().getText());
-        values += (values.empty() ? "" : "|") + name;
-      }
+      for (auto e : type.asEnum().getEnumerants())
+        values += (values.empty() ? "" : "|") + schema_annotations::JsonName(e);
       return Str(type.asEnum().getShortDisplayName()) + ": " + values;
     }
     case capnp::schema::Type::STRUCT:
@@ -97,8 +91,7 @@ std::vector<FieldInfo> DescribeFields(const EventType& type) {
     FieldInfo& f = fields.emplace_back();
     f.name = Str(field.getProto().getName());
     f.type = TypeName(field.getType());
-    for (auto a : field.getProto().getAnnotations())
-      f.required = f.required || a.getId() == kRequiredAnnotation;
+    f.required = schema_annotations::IsRequired(field);
     f.personal = HasSealed(field.getType());
   }
   return fields;

@@ -18,13 +18,12 @@
 
 #include "caseledger/case_events.h"
 #include "schema/case_events.capnp.h"
+#include "schema_annotations.h"
 
 namespace caseledger {
 inline namespace v1 {
 namespace {
 
-constexpr uint64_t kRequiredAnnotation = 0xca609028ae014081;  // case_events.capnp `required`
-constexpr uint64_t kJsonNameAnnotation = 0xfa5b1fd61c2e7c3d;  // capnp/compat/json.capnp `name`
 constexpr int kMaxDepth = 16;
 
 using capnp::JsonValue;
@@ -40,17 +39,8 @@ std::string Reason(const kj::Exception& e) {
   return cut == std::string::npos ? d : d.substr(cut + 2);
 }
 
-bool IsRequired(capnp::StructSchema::Field field) {
-  for (auto a : field.getProto().getAnnotations())
-    if (a.getId() == kRequiredAnnotation) return true;
-  return false;
-}
-
-std::string JsonName(capnp::EnumSchema::Enumerant e) {
-  for (auto a : e.getProto().getAnnotations())
-    if (a.getId() == kJsonNameAnnotation) return Str(a.getValue().getText());
-  return Str(e.getProto().getName());
-}
+using schema_annotations::IsRequired;
+using schema_annotations::JsonName;
 
 std::string Hex(capnp::Data::Reader bytes) {
   static const char* digits = "0123456789abcdef";
