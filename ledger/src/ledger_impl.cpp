@@ -11,6 +11,7 @@
 
 #include "caseledger/case_events.h"
 #include "envelope/envelope_codec.h"
+#include "index/keys.h"
 #include "log/log_reader.h"
 #include "merkle/hashing.h"
 #include "seal/master_key.h"
@@ -280,6 +281,54 @@ Status LedgerImpl::ScanAll(Position from, Position to,
     CASELEDGER_ASSIGN_OR_RETURN(bool more, cursor.Next(last, view));
     if (!more || !visit(view)) return Status::Ok();
   }
+}
+
+Result<Hash256> LedgerImpl::PerfectSubtreeHash(uint32_t level, uint64_t index) {
+  if (level >= index::kStoredMerkleLevel) {
+    CASELEDGER_ASSIGN_OR_RETURN(auto stored, index_->GetMerkleNode(level, index));
+    if (!stored)
+      return Status::Corruption("index: no stored Merkle node at level " + std::to_string(level) +
+                                ", index " + std::to_string(index) + " (run `caseledger reindex`)");
+    return *stored;
+  }
+  // Low levels are not stored: rehash the (at most 8) records under the node.
+  merkle::MerkleFrontier subtree;
+  const Position first = (index << level) + 1;
+  const Position last = (index + 1) << level;
+  CASELEDGER_RETURN_IF_ERROR(ScanAll(first, last, [&](const EventView& v) {
+    subtree.Append(merkle::LeafHash(v.record), {});
+    return true;
+  }));
+  if (subtree.size() != (uint64_t{1} << level))
+    return Status::Corruption("log: positions " + std::to_string(first) + ".." +
+                              std::to_string(last) + " could not all be read");
+  return subtree.Head().root;
+}
+
+Result<TreeHead> LedgerImpl::GetTreeHeadAt(uint64_t size) {
+  const TreeHead current = commits_.tree_head();
+  if (size > current.size)
+    return Status::InvalidArgument("tree size " + std::to_string(size) +
+                                   " is beyond the committed position " +
+                                   std::to_string(current.size));
+  if (size == current.size) return current;
+  TreeHead head{size, merkle::EmptyTreeRoot()};
+  if (size == 0) return head;
+  // The tree of `size` leaves is the perfect subtrees of its set bits, largest first;
+  // the root folds them from the right (RFC 9162 MTH).
+  std::vector<Hash256> subtrees;
+  uint64_t offset = 0;
+  for (int level = 63; level >= 0; --level) {
+    const uint64_t width = uint64_t{1} << level;
+    if ((size & width) == 0) continue;
+    CASELEDGER_ASSIGN_OR_RETURN(Hash256 hash, PerfectSubtreeHash(level, offset >> level));
+    subtrees.push_back(hash);
+    offset += width;
+  }
+  Hash256 root = subtrees.back();
+  for (size_t i = subtrees.size() - 1; i-- > 0;) root = merkle::NodeHash(subtrees[i], root);
+  head.root = root;
+  return head;
 }
 
 Result<std::vector<RecordedEvent>> LedgerImpl::ReadAll(Position from, size_t limit) {

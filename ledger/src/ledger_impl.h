@@ -41,6 +41,7 @@ class LedgerImpl final : public Ledger {
   Result<std::unique_ptr<Subscription>> Subscribe(Position from) override;
   Position CommittedPosition() const override { return commits_.committed(); }
   TreeHead GetTreeHead() const override { return commits_.tree_head(); }
+  Result<TreeHead> GetTreeHeadAt(uint64_t size) override;
   Result<LedgerStats> GetStats() override;
   Status Refresh() override;
   Status Health() const override;
@@ -59,6 +60,8 @@ class LedgerImpl final : public Ledger {
   // Indexes the log's tail beyond `state` and cuts a torn final write (recovery.cpp).
   Result<index::IndexState> RecoverTail(index::IndexState state);
   Status CutTornTail(log::Location at, Position position);
+  // The hash of the perfect subtree over leaves [index << level, (index + 1) << level).
+  Result<Hash256> PerfectSubtreeHash(uint32_t level, uint64_t index);
   // OK if the frame that ends at `end` is whole and holds `position`.
   Status LastRecordEndsAt(log::Location end, Position position);
 

@@ -392,5 +392,25 @@ TEST(Read, ReaderInAnotherProcessReadsWhileTheWriterKeepsAppending) {
   EXPECT_EQ(all->size(), writer->CommittedPosition());
 }
 
+TEST(Read, TreeHeadAtEverySizeIsTheHeadTheLedgerHadThen) {
+  TempDir dir;
+  auto ledger = CreateAndOpen(dir.path());
+  std::vector<TreeHead> heads{ledger->GetTreeHead()};
+  // Sizes across several stored levels (>= 16 leaves) and odd tails.
+  for (int i = 0; i < 70; ++i) {
+    ASSERT_TRUE(ledger->Append(Request("case-" + std::to_string(i % 3), ExpectedVersion::Any(),
+                                       {Event("NoteAdded", Payload(i + 1, i))}))
+                    .ok());
+    heads.push_back(ledger->GetTreeHead());
+  }
+  for (uint64_t size = 0; size < heads.size(); ++size) {
+    auto head = ledger->GetTreeHeadAt(size);
+    ASSERT_TRUE(head.ok()) << head.status().ToString();
+    EXPECT_EQ(*head, heads[size]) << "size " << size;
+  }
+  auto beyond = ledger->GetTreeHeadAt(heads.size());
+  EXPECT_EQ(beyond.status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace caseledger

@@ -198,6 +198,11 @@ class Ledger {
   // The Merkle tree head over all committed events.
   virtual TreeHead GetTreeHead() const = 0;
 
+  // The Merkle tree head over positions 1..size (0 <= size <= the committed position):
+  // what the ledger's root was when it held `size` events. Reads O(log size) stored nodes
+  // and at most 15 records. kInvalidArgument beyond the committed position.
+  virtual Result<TreeHead> GetTreeHeadAt(uint64_t size) = 0;
+
   virtual Result<LedgerStats> GetStats() = 0;
 
   // For read-only ledgers: catch up with what the writer has committed since. A no-op
