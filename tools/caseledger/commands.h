@@ -15,5 +15,8 @@ void AddReindexCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
 void AddGenCommand(CLI::App& app);
+void AddProjectCommand(CLI::App& app);
+void AddPluginsCommand(CLI::App& app);
+void AddQueryCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

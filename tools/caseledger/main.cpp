@@ -1,4 +1,5 @@
 // caseledger: the command-line tool of CaseLedger. Every subcommand has --help.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -6,6 +7,8 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  // Diagnostics go to stderr: stdout carries the command's output (tables, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("caseledger"));
   CLI::App app{
       "CaseLedger: an append-only, tamper-evident ledger of child-protection case events.\n"
       "Run `caseledger COMMAND --help` for the options of a command."};
@@ -28,6 +31,9 @@ int main(int argc, char** argv) {
   caseledger::cli::AddStatsCommand(app);
   caseledger::cli::AddBenchCommand(app);
   caseledger::cli::AddGenCommand(app);
+  caseledger::cli::AddProjectCommand(app);
+  caseledger::cli::AddPluginsCommand(app);
+  caseledger::cli::AddQueryCommand(app);
 
   try {
     app.parse(argc, argv);
