@@ -1,5 +1,6 @@
 // The projector: real plugin libraries loaded and refused, exactly-once views, attested
 // checkpoints, failures and crashes confined to the plugin that caused them, as-of queries.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -339,6 +340,112 @@ TEST(Projector, KillNineMidBatchThenRestartGivesTheViewOfAFromScratchRebuild) {
   ASSERT_TRUE(p->Rebuild("counter").ok());
   ASSERT_TRUE(p->CatchUp().ok());
   EXPECT_EQ(Counts(*p, "counter"), resumed);
+}
+
+testing::ProgramRun Cli(std::vector<std::string> args) {
+  return testing::RunProgram(CASELEDGER_BIN, args, 120);
+}
+
+TEST(ProjectorCli, AQueryWithoutARunningProjectorStartsOneForTheCallAndStopsIt) {
+  TempDir tmp;
+  FillLedger(tmp.Sub("ledger"), 31);
+  const std::string plugins = PluginDir(tmp, {"counter"});
+  auto run = Cli({"query", tmp.Sub("ledger"), "counter", "counts", "--plugin-dir", plugins,
+                  "--format", "csv"});
+  ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
+  EXPECT_EQ(run.out, "type,events\nCaseClosed,10\nCaseOpened,11\nNoteAdded,10\n");
+  EXPECT_FALSE(fs::exists(tmp.Sub("ledger/run/projector.sock")));  // it stopped with the call
+
+  run = Cli({"query", tmp.Sub("ledger"), "counter", "total", "--plugin-dir", plugins,
+             "--param", "as_of_position=5", "--format", "json"});
+  ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
+  EXPECT_NE(run.out.find("\"events\": 5, \"last_position\": 5"), std::string::npos) << run.out;
+}
+
+TEST(ProjectorCli, QueriesGoToTheRunningProjectorAndSeeEveryCommittedEvent) {
+  TempDir tmp;
+  FillLedger(tmp.Sub("ledger"), 20);
+  const std::string plugins = PluginDir(tmp, {"counter"});
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    execl(CASELEDGER_BIN, CASELEDGER_BIN, "project", tmp.Sub("ledger").c_str(), "--plugin-dir",
+          plugins.c_str(), "--follow", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && !fs::exists(tmp.Sub("ledger/run/projector.sock")); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {  // The writer appends beside the projector.
+    LedgerOptions options;
+    auto writer = Ledger::Open(tmp.Sub("ledger"), options);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (int i = 0; i < 7; ++i)
+      ASSERT_TRUE((*writer)->Append(Request("case-x", ExpectedVersion::Any(), {Event("NoteAdded")})).ok());
+  }
+  auto run = Cli({"query", tmp.Sub("ledger"), "counter", "total", "--plugin-dir", plugins,
+                  "--format", "csv"});
+  EXPECT_EQ(run.exit_code, 0) << testing::Describe(run);
+  EXPECT_EQ(run.out.substr(0, run.out.find(',', run.out.find('\n'))), "events,last_position,as_of\n27");
+  EXPECT_TRUE(fs::exists(tmp.Sub("ledger/run/projector.sock")));  // still the running one
+
+  kill(pid, SIGTERM);  // stops after its current batch, cleanly
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(fs::exists(tmp.Sub("ledger/run/projector.sock")));
+}
+
+TEST(ProjectorCli, PluginsListStatusAndRebuild) {
+  TempDir tmp;
+  FillLedger(tmp.Sub("ledger"), 40);
+  const std::string plugins = PluginDir(tmp, {"counter", "counter_b", "wrong_major"});
+  setenv("COUNTER_B_THROW_AT", "12", 1);
+  auto run = Cli({"plugins", tmp.Sub("ledger"), "list", "--plugin-dir", plugins, "--format", "tsv"});
+  unsetenv("COUNTER_B_THROW_AT");
+  ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
+  EXPECT_NE(run.out.find("counter\t1.0.0\tloaded\tCounts events per type"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("refused\tbuilt for another plugin ABI major (exports caseledger_plugin_v2)"),
+            std::string::npos)
+      << run.out;
+
+  run = Cli({"plugins", tmp.Sub("ledger"), "status", "--plugin-dir", plugins, "--format", "csv"});
+  ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
+  EXPECT_NE(run.out.find("counter,1.0.0,40,0,running"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("counter-b,1.0.0,0,40,failed"), std::string::npos) << run.out;
+
+  run = Cli({"plugins", tmp.Sub("ledger"), "rebuild", "counter-b", "--plugin-dir", plugins,
+             "--format", "csv"});
+  ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
+  EXPECT_NE(run.out.find("counter-b,1.0.0,40,0,running"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("counter,"), std::string::npos) << "rebuild shows only NAME: " << run.out;
+
+  run = Cli({"plugins", tmp.Sub("ledger"), "rebuild", "nobody", "--plugin-dir", plugins});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("no plugin named \"nobody\""), std::string::npos) << run.err;
+}
+
+TEST(ProjectorCli, BadQueriesAreRefusedWithTheReason) {
+  TempDir tmp;
+  FillLedger(tmp.Sub("ledger"), 3);
+  const std::string plugins = PluginDir(tmp, {"counter"});
+  auto run = Cli({"query", tmp.Sub("ledger"), "counter", "colours", "--plugin-dir", plugins});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("counter colours: unknown query \"colours\""), std::string::npos) << run.err;
+  run = Cli({"query", tmp.Sub("ledger"), "counter", "counts", "--plugin-dir", plugins, "--param",
+             "as_of_position"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("expected NAME=VALUE"), std::string::npos) << run.err;
+  run = Cli({"query", tmp.Sub("nowhere"), "counter", "counts", "--plugin-dir", plugins});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("holds no ledger"), std::string::npos) << run.err;
+  run = Cli({"query", tmp.Sub("ledger"), "counter", "counts", "--plugin-dir", tmp.Sub("none")});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("plugin directory " + tmp.Sub("none") + " does not exist"), std::string::npos)
+      << run.err;
 }
 
 }  // namespace

@@ -38,7 +38,10 @@ void StateCache::AddTo(rocksdb::WriteBatch& batch) {
   pending_.clear();
 }
 
-std::string StateCache::TakeFailure() { return std::exchange(failure_, std::string()); }
+std::string StateCache::TakeFailure() {
+  std::string failure = std::exchange(failure_, std::string());
+  return failure.empty() ? "the plugin returned an error without saying why" : failure;
+}
 
 void StateCache::Log(void* context, int level, caseledger_bytes message) {
   auto* self = static_cast<StateCache*>(context);

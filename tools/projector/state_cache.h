@@ -38,7 +38,8 @@ class StateCache {
   void AddTo(rocksdb::WriteBatch& batch);
   void Discard() { pending_.clear(); }
 
-  // What the plugin reported through `fail` since the last TakeFailure, or "".
+  // What the plugin reported through `fail` since the last TakeFailure (a stock sentence
+  // if it reported nothing). Call it after the plugin returned an error.
   std::string TakeFailure();
   size_t pending_writes() const { return pending_.size(); }
 
