@@ -66,8 +66,7 @@ class HomeVisits : public caseledger::Projection {
     }
   }
 
-  Table Query(std::string_view name, const caseledger::QueryParams& params,
-              State& state) override {
+  Table Query(std::string_view name, const caseledger::QueryParams& params, State& state) override {
     params.AllowOnly({"as_of", "as_of_position"});  // the projector answers those for us
     Table table;
     if (name == "by_user") {

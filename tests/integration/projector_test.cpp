@@ -356,8 +356,8 @@ TEST(ProjectorCli, AQueryWithoutARunningProjectorStartsOneForTheCallAndStopsIt) 
   EXPECT_EQ(run.out, "type,events\nCaseClosed,10\nCaseOpened,11\nNoteAdded,10\n");
   EXPECT_FALSE(fs::exists(tmp.Sub("ledger/run/projector.sock")));  // it stopped with the call
 
-  run = Cli({"query", tmp.Sub("ledger"), "counter", "total", "--plugin-dir", plugins,
-             "--param", "as_of_position=5", "--format", "json"});
+  run = Cli({"query", tmp.Sub("ledger"), "counter", "total", "--plugin-dir", plugins, "--param",
+             "as_of_position=5", "--format", "json"});
   ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
   EXPECT_NE(run.out.find("\"events\": 5, \"last_position\": 5"), std::string::npos) << run.out;
 }
@@ -382,12 +382,14 @@ TEST(ProjectorCli, QueriesGoToTheRunningProjectorAndSeeEveryCommittedEvent) {
     auto writer = Ledger::Open(tmp.Sub("ledger"), options);
     ASSERT_TRUE(writer.ok()) << writer.status().ToString();
     for (int i = 0; i < 7; ++i)
-      ASSERT_TRUE((*writer)->Append(Request("case-x", ExpectedVersion::Any(), {Event("NoteAdded")})).ok());
+      ASSERT_TRUE(
+          (*writer)->Append(Request("case-x", ExpectedVersion::Any(), {Event("NoteAdded")})).ok());
   }
-  auto run = Cli({"query", tmp.Sub("ledger"), "counter", "total", "--plugin-dir", plugins,
-                  "--format", "csv"});
+  auto run = Cli(
+      {"query", tmp.Sub("ledger"), "counter", "total", "--plugin-dir", plugins, "--format", "csv"});
   EXPECT_EQ(run.exit_code, 0) << testing::Describe(run);
-  EXPECT_EQ(run.out.substr(0, run.out.find(',', run.out.find('\n'))), "events,last_position,as_of\n27");
+  EXPECT_EQ(run.out.substr(0, run.out.find(',', run.out.find('\n'))),
+            "events,last_position,as_of\n27");
   EXPECT_TRUE(fs::exists(tmp.Sub("ledger/run/projector.sock")));  // still the running one
 
   kill(pid, SIGTERM);  // stops after its current batch, cleanly
@@ -403,13 +405,15 @@ TEST(ProjectorCli, PluginsListStatusAndRebuild) {
   FillLedger(tmp.Sub("ledger"), 40);
   const std::string plugins = PluginDir(tmp, {"counter", "counter_b", "wrong_major"});
   setenv("COUNTER_B_THROW_AT", "12", 1);
-  auto run = Cli({"plugins", tmp.Sub("ledger"), "list", "--plugin-dir", plugins, "--format", "tsv"});
+  auto run =
+      Cli({"plugins", tmp.Sub("ledger"), "list", "--plugin-dir", plugins, "--format", "tsv"});
   unsetenv("COUNTER_B_THROW_AT");
   ASSERT_EQ(run.exit_code, 0) << testing::Describe(run);
   EXPECT_NE(run.out.find("counter\t1.0.0\tloaded\tCounts events per type"), std::string::npos)
       << run.out;
-  EXPECT_NE(run.out.find("refused\tbuilt for another plugin ABI major (exports caseledger_plugin_v2)"),
-            std::string::npos)
+  EXPECT_NE(
+      run.out.find("refused\tbuilt for another plugin ABI major (exports caseledger_plugin_v2)"),
+      std::string::npos)
       << run.out;
 
   run = Cli({"plugins", tmp.Sub("ledger"), "status", "--plugin-dir", plugins, "--format", "csv"});
@@ -434,7 +438,8 @@ TEST(ProjectorCli, BadQueriesAreRefusedWithTheReason) {
   const std::string plugins = PluginDir(tmp, {"counter"});
   auto run = Cli({"query", tmp.Sub("ledger"), "counter", "colours", "--plugin-dir", plugins});
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.err.find("counter colours: unknown query \"colours\""), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("counter colours: unknown query \"colours\""), std::string::npos)
+      << run.err;
   run = Cli({"query", tmp.Sub("ledger"), "counter", "counts", "--plugin-dir", plugins, "--param",
              "as_of_position"});
   EXPECT_EQ(run.exit_code, 1);
@@ -444,7 +449,8 @@ TEST(ProjectorCli, BadQueriesAreRefusedWithTheReason) {
   EXPECT_NE(run.err.find("holds no ledger"), std::string::npos) << run.err;
   run = Cli({"query", tmp.Sub("ledger"), "counter", "counts", "--plugin-dir", tmp.Sub("none")});
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.err.find("plugin directory " + tmp.Sub("none") + " does not exist"), std::string::npos)
+  EXPECT_NE(run.err.find("plugin directory " + tmp.Sub("none") + " does not exist"),
+            std::string::npos)
       << run.err;
 }
 

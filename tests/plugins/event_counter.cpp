@@ -2,13 +2,14 @@
 // Built several times under different names (COUNTER_NAME) and versions (COUNTER_VERSION).
 // Faults on demand, from environment variables named after the plugin (upper case):
 //   <NAME>_THROW_AT=P   Apply throws when it sees position P
-//   <NAME>_CRASH_AT=P   Apply dereferences a null pointer at position P (SIGSEGV)
+//   <NAME>_CRASH_AT=P   Apply writes to an unmapped address at position P (SIGSEGV)
 //   <NAME>_SLOW_MS=N    Apply sleeps N ms per batch (to kill the projector mid-batch)
 #include <caseledger/projection.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -56,8 +57,8 @@ class EventCounter : public caseledger::Projection {
       if (e.position() == throw_at)
         throw std::runtime_error("refusing position " + std::to_string(e.position()));
       if (e.position() == crash_at) {
-        volatile int* null = nullptr;
-        *null = 1;
+        // A write to an unmapped page: SIGSEGV (a null pointer would be caught by UBSan).
+        *reinterpret_cast<volatile int*>(uintptr_t{16}) = 1;
       }
       Add(state, "count/" + std::string(e.type()), 1);
       Add(state, "total", 1);

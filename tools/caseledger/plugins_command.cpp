@@ -18,8 +18,8 @@ void AddPluginsCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "plugins",
-      "The projection plugins of a ledger, through its projector (started for the call if\n"
-      "none runs):\n"
+      "The projection plugins of a ledger, through its projector. A running projector reports\n"
+      "where it is now; without one, one is started for the call and catches up first:\n"
       "  list          every plugin found: loaded, or refused and why; its queries\n"
       "  status        each plugin's checkpoint (position, Merkle root), lag and health\n"
       "  rebuild NAME  forget NAME's view and derive it again from position 1 (also what\n"
@@ -40,7 +40,9 @@ void AddPluginsCommand(CLI::App& app) {
     if (args->action == "rebuild") {
       if (Status s = client->Rebuild(args->name); !s.ok()) Fail("plugins", s);
     }
-    auto list = client->Plugins();
+    // A projector started for this call first catches up, so that the answer describes the
+    // ledger; a running one reports where it is (a rebuild in progress shows as lag).
+    auto list = client->Plugins(/*catch_up=*/client->started_projector());
     if (!list.ok()) Fail("plugins", list.status());
     if (args->action == "list") {
       Table t{{{"plugin", false},

@@ -40,8 +40,9 @@ interface Projector @0xa1c3e5f7b9d20864 {
   # Catches up with the committed position, then answers (see Projector::Query).
   query @0 (plugin :Text, query :Text, params :List(Query.QueryParam))
         -> (status :Status, result :Query.QueryResult);
-  # Every plugin found, loaded or refused, after catching up.
-  plugins @1 () -> (status :Status, plugins :List(PluginInfo), refused :List(RefusedPlugin));
+  # Every plugin found, loaded or refused. With catchUp, after catching up with the
+  # committed position; without, as they are now (a rebuild's progress shows as lag).
+  plugins @1 (catchUp :Bool) -> (status :Status, plugins :List(PluginInfo), refused :List(RefusedPlugin));
   # Forgets the plugin's view and derives it again from position 1 (before returning).
   rebuild @2 (plugin :Text) -> (status :Status);
 }

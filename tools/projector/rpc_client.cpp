@@ -166,10 +166,12 @@ Result<QueryTable> ProjectorClient::Query(
   }
 }
 
-Result<PluginList> ProjectorClient::Plugins() {
+Result<PluginList> ProjectorClient::Plugins(bool catch_up) {
   try {
     auto& c = connection_->client;
-    auto response = c.getMain<rpc::Projector>().pluginsRequest().send().wait(c.getWaitScope());
+    auto request = c.getMain<rpc::Projector>().pluginsRequest();
+    request.setCatchUp(catch_up);
+    auto response = request.send().wait(c.getWaitScope());
     CASELEDGER_RETURN_IF_ERROR(ToStatus(response.getStatus()));
     PluginList out;
     for (auto p : response.getPlugins()) {

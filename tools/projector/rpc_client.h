@@ -39,7 +39,8 @@ class ProjectorClient {
 
   Result<QueryTable> Query(const std::string& plugin, const std::string& query,
                            const std::vector<std::pair<std::string, std::string>>& params);
-  Result<PluginList> Plugins();
+  // Every plugin, after the projector caught up if `catch_up`, else as they are now.
+  Result<PluginList> Plugins(bool catch_up);
   Status Rebuild(const std::string& plugin);
 
   bool started_projector() const { return child_ > 0; }

@@ -66,9 +66,11 @@ class ProjectorService final : public rpc::Projector::Server {
 
   kj::Promise<void> plugins(PluginsContext context) override {
     auto results = context.getResults();
-    if (Status s = CatchUpFully(); !s.ok()) {
-      SetStatus(results.initStatus(), s);
-      return kj::READY_NOW;
+    if (context.getParams().getCatchUp()) {
+      if (Status s = CatchUpFully(); !s.ok()) {
+        SetStatus(results.initStatus(), s);
+        return kj::READY_NOW;
+      }
     }
     const auto all = projector_.Plugins();
     auto list = results.initPlugins(static_cast<unsigned>(all.size()));
