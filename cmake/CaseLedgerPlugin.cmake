@@ -1,8 +1,10 @@
 # caseledger_add_plugin(TARGET SOURCES...): a projection plugin, built the way the
 # projector expects it: a MODULE library named TARGET.so (no "lib" prefix), linked against
-# caseledger::sdk, every symbol hidden except the plugin's entry point (so that two plugins
-# never clash), static dependencies not re-exported, and no undefined symbol left for
-# load time (the projector loads with RTLD_NOW and would refuse it then).
+# caseledger::sdk, the plugin's own symbols hidden except its entry point, static
+# dependencies not re-exported (template code that headers mark visible, e.g. Boost's,
+# stays exported, harmlessly: the projector loads every plugin RTLD_LOCAL, so nothing is
+# shared between plugins), and no undefined symbol left for load time (the projector
+# loads with RTLD_NOW and would refuse it then).
 #
 #   find_package(CaseLedger REQUIRED)
 #   caseledger_add_plugin(home_visits home_visits.cpp)

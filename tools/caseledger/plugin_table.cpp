@@ -19,7 +19,7 @@ void AddPluginDirOption(CLI::App& command, std::vector<std::string>& dirs) {
                      "plugins installed with caseledger");
 }
 
-void ResolvePluginDirs(const std::string& command, std::vector<std::string>& dirs) {
+void DefaultPluginDirs(std::vector<std::string>& dirs) {
   if (!dirs.empty()) return;
   if (const char* env = std::getenv("CASELEDGER_PLUGIN_DIRS"); env != nullptr && *env != '\0') {
     std::istringstream in(env);
@@ -36,14 +36,12 @@ void ResolvePluginDirs(const std::string& command, std::vector<std::string>& dir
       return;
     }
   }
-  Fail(command, Status::InvalidArgument(
-                    "no plugin directory: give --plugin-dir PATH or set CASELEDGER_PLUGIN_DIRS"));
 }
 
 std::unique_ptr<projector::ProjectorClient> ConnectProjector(const std::string& command,
                                                              const std::string& dir,
                                                              std::vector<std::string> plugin_dirs) {
-  ResolvePluginDirs(command, plugin_dirs);
+  DefaultPluginDirs(plugin_dirs);  // none: the projector started says what is missing
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) Fail(command, Status::IOError("cannot find this executable: " + ec.message()));
@@ -86,13 +84,13 @@ Table PluginStatusTable(const std::vector<projector::PluginStatus>& statuses) {
            {"health", false},
            {"message", false},
            {"root", false},
-           {"plugin_sha256", false}},
+           {"checkpoint_plugin_sha256", false}},
           {}};
   for (const auto& s : statuses) {
     t.rows.push_back({s.name, s.version, std::to_string(s.checkpoint ? s.checkpoint->position : 0),
                       std::to_string(s.lag), projector::HealthStateName(s.health.state),
                       s.health.message, s.checkpoint ? HashToHex(s.checkpoint->root) : "",
-                      HashToHex(s.sha256)});
+                      s.checkpoint ? HashToHex(s.checkpoint->plugin_sha256) : ""});
   }
   return t;
 }

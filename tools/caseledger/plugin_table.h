@@ -18,11 +18,13 @@ namespace caseledger::cli {
 void AddPluginDirOption(CLI::App& command, std::vector<std::string>& dirs);
 // Fills `dirs` when --plugin-dir was not given: from CASELEDGER_PLUGIN_DIRS (colon-
 // separated), else the built-in plugins installed beside this executable
-// (<prefix>/lib/caseledger/plugins). Fails the command if none exists.
-void ResolvePluginDirs(const std::string& command, std::vector<std::string>& dirs);
+// (<prefix>/lib/caseledger/plugins), else leaves it empty.
+void DefaultPluginDirs(std::vector<std::string>& dirs);
 
 // Connects to DIR's projector; without one running, starts `caseledger project DIR
-// --plugin-dir ... --follow` for the life of the returned client. Fails the command.
+// --plugin-dir ... --follow` (with `plugin_dirs`, else DefaultPluginDirs) for the life of
+// the returned client. A running projector keeps the plugins it was started with.
+// Fails the command.
 std::unique_ptr<projector::ProjectorClient> ConnectProjector(const std::string& command,
                                                              const std::string& dir,
                                                              std::vector<std::string> plugin_dirs);
@@ -31,7 +33,9 @@ std::unique_ptr<projector::ProjectorClient> ConnectProjector(const std::string& 
 // JSON; null cells empty, null in JSON).
 Table QueryResultTable(const projector::QueryTable& result);
 
-// plugin, version, position, lag, health, message, root, sha256: one row per plugin.
+// One row per plugin: plugin, version, position, lag, health, message, and what its
+// checkpoint attests: the Merkle root over 1..position and the SHA-256 of the plugin file
+// that derived the view (`plugins list` shows the file loaded now).
 Table PluginStatusTable(const std::vector<projector::PluginStatus>& statuses);
 
 }  // namespace caseledger::cli

@@ -50,15 +50,17 @@ void AddPluginsCommand(CLI::App& app) {
                {"state", false},
                {"description", false},
                {"queries", false},
-               {"file", false}},
+               {"file", false},
+               {"sha256", false}},
               {}};
       for (const auto& p : list->plugins) {
         std::string queries;
         for (const auto& q : p.queries) queries += (queries.empty() ? "" : "; ") + q;
-        t.rows.push_back({p.name, p.version, "loaded", p.description, queries, p.path});
+        t.rows.push_back(
+            {p.name, p.version, "loaded", p.description, queries, p.path, HashToHex(p.sha256)});
       }
       for (const auto& r : list->refused)
-        t.rows.push_back({"", "", "refused", r.reason, "", r.path});
+        t.rows.push_back({"", "", "refused", r.reason, "", r.path, ""});
       PrintTable(t, args->format, std::cout);
       return;
     }

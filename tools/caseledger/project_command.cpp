@@ -80,7 +80,10 @@ void AddProjectCommand(CLI::App& app) {
                 "Run plugins in this process, without a restarting supervisor (debugging)");
   AddFormatOption(*cmd, args->format);
   cmd->callback([args] {
-    ResolvePluginDirs("project", args->plugin_dirs);
+    DefaultPluginDirs(args->plugin_dirs);
+    if (args->plugin_dirs.empty())
+      Fail("project", Status::InvalidArgument("no plugin directory: give --plugin-dir PATH or "
+                                              "set CASELEDGER_PLUGIN_DIRS"));
     const int code = args->supervise ? projector::Supervise([&] { return RunProjector(*args); },
                                                             args->dir + "/run/projector.inflight")
                                      : (projector::InstallStopHandlers(), RunProjector(*args));

@@ -274,9 +274,11 @@ Result<QueryTable> Projector::Query(const std::string& plugin, const std::string
                             "\" is loaded (loaded: " + (names.empty() ? "none" : names) + ")");
   }
   Running& p = **found;
-  if (!p.started)
-    return Status::Stopped("plugin " + p.name + " is " + HealthStateName(p.health.state) + ": " +
-                           p.health.message);
+  if (!p.active())
+    return Status::Stopped("plugin " + p.name + " is " + HealthStateName(p.health.state) + " (" +
+                           p.health.message + "); its view stops at position " +
+                           std::to_string(p.position()) + ". `caseledger plugins DIR rebuild " +
+                           p.name + "` derives it again from position 1");
 
   // The moment asked for: a position, a time, or the view's own checkpoint.
   std::optional<Position> position;

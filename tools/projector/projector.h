@@ -80,7 +80,8 @@ class Projector {
   // as of that moment: the plugin is replayed into scratch state up to the last position
   // recorded by then, and the query gets both parameters. Without them the query sees the
   // current view, and both parameters are set to its checkpoint. kNotFound for an
-  // unknown plugin; kInvalidArgument for what the plugin refuses (its message).
+  // unknown plugin; kStopped for a failed or quarantined one (its figures would silently
+  // stop at its last checkpoint); kInvalidArgument for what the plugin refuses.
   Result<QueryTable> Query(const std::string& plugin, const std::string& query,
                            std::vector<std::pair<std::string, std::string>> params);
 

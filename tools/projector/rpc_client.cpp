@@ -49,6 +49,15 @@ Status ToStatus(rpc::Status::Reader s) {
   return Status::IOError(code + ": " + std::string(s.getMessage().cStr()));
 }
 
+// A call that failed in transport: most likely the projector died answering it.
+Status CallFailed(const kj::Exception& e) {
+  if (e.getType() == kj::Exception::Type::DISCONNECTED)
+    return Status::IOError(
+        "the projector closed the connection before answering (a plugin may have crashed it: "
+        "see `caseledger plugins DIR status` and DIR/run/projector.log)");
+  return Status::IOError(std::string("projector: ") + e.getDescription().cStr());
+}
+
 Hash256 ToHash(capnp::Data::Reader data) {
   Hash256 hash{};
   std::memcpy(hash.data(), data.begin(), std::min(data.size(), hash.size()));
@@ -162,7 +171,7 @@ Result<QueryTable> ProjectorClient::Query(
     }
     return table;
   } catch (const kj::Exception& e) {
-    return Status::IOError(std::string("projector: ") + e.getDescription().cStr());
+    return CallFailed(e);
   }
 }
 
@@ -203,7 +212,7 @@ Result<PluginList> ProjectorClient::Plugins(bool catch_up) {
     for (auto r : response.getRefused()) out.refused.push_back({r.getPath(), r.getReason()});
     return out;
   } catch (const kj::Exception& e) {
-    return Status::IOError(std::string("projector: ") + e.getDescription().cStr());
+    return CallFailed(e);
   }
 }
 
@@ -215,7 +224,7 @@ Status ProjectorClient::Rebuild(const std::string& plugin) {
     auto response = request.send().wait(c.getWaitScope());
     return ToStatus(response.getStatus());
   } catch (const kj::Exception& e) {
-    return Status::IOError(std::string("projector: ") + e.getDescription().cStr());
+    return CallFailed(e);
   }
 }
 

@@ -150,6 +150,8 @@ Status ServeAndFollow(Projector& projector, const std::string& socket_path,
       if (!options.follow) break;
       timer.afterDelay(options.poll.count() * kj::MILLISECONDS).wait(wait_scope);
     }
+    // Let answers already produced reach their callers before the socket closes.
+    timer.afterDelay(20 * kj::MILLISECONDS).wait(wait_scope);
   } catch (const kj::Exception& e) {
     result = Status::IOError("projector socket " + socket_path + ": " + e.getDescription().cStr());
   }

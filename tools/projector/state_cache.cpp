@@ -79,7 +79,7 @@ int StateCache::Get(void* context, caseledger_bytes key, caseledger_bytes* value
 int StateCache::Put(void* context, caseledger_bytes key, caseledger_bytes value) {
   auto* self = static_cast<StateCache*>(context);
   if (self->read_only_) {
-    spdlog::error("plugin {}: state_put during a query (state is read-only there)", self->plugin_);
+    Fail(context, Bytes("state_put during a query (state is read-only there)"));
     return -1;
   }
   self->pending_.insert_or_assign(std::string(View(key)), std::string(View(value)));
@@ -89,8 +89,7 @@ int StateCache::Put(void* context, caseledger_bytes key, caseledger_bytes value)
 int StateCache::Delete(void* context, caseledger_bytes key) {
   auto* self = static_cast<StateCache*>(context);
   if (self->read_only_) {
-    spdlog::error("plugin {}: state_delete during a query (state is read-only there)",
-                  self->plugin_);
+    Fail(context, Bytes("state_delete during a query (state is read-only there)"));
     return -1;
   }
   // Scratch state has nothing below the cache: erasing is enough.

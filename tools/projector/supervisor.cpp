@@ -84,13 +84,18 @@ int Supervise(const std::function<int()>& child, const std::string& crash_marker
       restarts = 0;
       delay = std::chrono::milliseconds(100);
     }
+    if (stop_requested.load()) return 128 + sig;
     if (++restarts > max_restarts) {
       spdlog::error("projector: died {} times in a row (last: {}); giving up", restarts,
                     strsignal(sig));
       return 1;
     }
-    spdlog::warn("projector: died of {} ; restarting in {} ms", strsignal(sig), delay.count());
-    std::this_thread::sleep_for(delay);
+    spdlog::warn("projector: died of {}; restarting in {} ms", strsignal(sig), delay.count());
+    // A stop requested while waiting is honoured: no new child is started.
+    for (auto waited = std::chrono::milliseconds(0); waited < delay && !stop_requested.load();
+         waited += std::chrono::milliseconds(10))
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (stop_requested.load()) return 128 + sig;
     delay = std::min(delay * 2, std::chrono::milliseconds(5000));
   }
 }

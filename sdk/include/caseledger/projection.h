@@ -41,6 +41,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -271,8 +272,19 @@ int Guard(const caseledger_host* host, Body&& body) {
   }
 }
 
+// kEventTypes (unless nullptr: every type) and kQueries must end with nullptr.
+template <auto& List>
+constexpr bool EndsWithNull() {
+  if constexpr (std::is_array_v<std::remove_reference_t<decltype(List)>>)
+    return List[std::extent_v<std::remove_reference_t<decltype(List)>> - 1] == nullptr;
+  else
+    return true;
+}
+
 template <typename P>
 const caseledger_plugin* Table() {
+  static_assert(EndsWithNull<P::kEventTypes>(), "kEventTypes must end with nullptr");
+  static_assert(EndsWithNull<P::kQueries>(), "kQueries must end with nullptr");
   static const caseledger_plugin table = {
       sizeof(caseledger_plugin),
       CASELEDGER_PLUGIN_ABI_MINOR,
