@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh release
-cl=build/release/tools/caseledger/caseledger
+cl=build/release/bin/caseledger
 dir=demo-ledger
 # The master key seals every child's key; it lives outside the ledger directory.
 export CASELEDGER_MASTER_KEY_FILE=$PWD/demo-master.key

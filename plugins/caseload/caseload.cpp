@@ -1,0 +1,202 @@
+// caseload: the operational caseload figures of DOMAIN.md (open cases per owner by risk,
+// workers by caseload band, overdue and upcoming work, cases awaiting assignment, pending
+// approvals, time to close) and the anomalies of the case, approval, follow-up and
+// assignment state machines. Every case counts (consent does not apply to operational
+// figures). Built against the SDK only.
+//
+// State (keys joined with 0x1F, which cannot occur in a stream id):
+//   "case" 0x1F stream    the case's events (case_records.h), in position order
+//   "worker" 0x1F id      role 0x1F location code, from WorkerRegistered / WorkerRoleChanged
+//
+// Queries take, besides the projector's as_of / as_of_position:
+//   prefix=DIGITS   only cases (and for caseload_bands, workers) under that location code
+//   level=province|prefecture|county|township|community   the `area` of each row
+//                   (default province; per-owner figures roll up by the case's community)
+//   hours=3, high_risk_hours=1   awaiting_assignment's limits
+#include <caseledger/case_state.h>
+#include <caseledger/location.h>
+#include <caseledger/projection.h>
+#include <caseledger/time.h>
+
+#include <schema/case_events.capnp.h>
+
+#include <charconv>
+#include <string>
+
+#include "case_records.h"
+#include "figures.h"
+
+namespace caseload {
+namespace {
+
+namespace schema = caseledger::schema;
+using caseledger::Event;
+using caseledger::State;
+using caseledger::Table;
+
+constexpr char kSeparator = '\x1f';
+const std::string kCasePrefix = std::string("case") + kSeparator;
+const std::string kWorkerPrefix = std::string("worker") + kSeparator;
+
+std::string RoleName(schema::Role role) {
+  switch (role) {
+    case schema::Role::CHILDREN_DIRECTOR:
+      return "children_director";
+    case schema::Role::SUPERVISOR:
+      return "supervisor";
+    case schema::Role::CASEWORKER:
+      return "caseworker";
+    case schema::Role::SERVICE_PROVIDER:
+      return "service_provider";
+    case schema::Role::AUDITOR:
+      return "auditor";
+    case schema::Role::ADMIN:
+      return "admin";
+  }
+  return "unknown";
+}
+
+template <typename T>
+void PutWorker(State& state, const Event& e) {
+  caseledger::Payload<T> w(e.payload());
+  std::string value =
+      RoleName(w->getRole()) + kSeparator + std::string(w->getLocationCode().cStr());
+  state.Put(kWorkerPrefix + std::string(w->getWorkerId().cStr()), value);
+}
+
+double NumberParam(const caseledger::QueryParams& params, std::string_view name, double fallback) {
+  const auto value = params.Get(name);
+  if (!value) return fallback;
+  double n = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc() || end != value->data() + value->size() || n < 0)
+    throw caseledger::PluginError(std::string(name) + ": \"" + std::string(*value) +
+                                  "\" is not a number of hours");
+  return n;
+}
+
+class Caseload : public caseledger::Projection {
+ public:
+  static constexpr const char* kName = "caseload";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr uint32_t kStateSchema = 1;
+  static constexpr const char* kDescription =
+      "Caseloads: open cases per owner, caseload bands, overdue work, awaiting assignment, "
+      "pending approvals, time to close";
+  static constexpr const char* kEventTypes[] = {"CaseOpened",
+                                                "ConsentRecorded",
+                                                "ProtectionConcernsRecorded",
+                                                "RiskAssessed",
+                                                "AssessmentRequested",
+                                                "AssessmentCompleted",
+                                                "CasePlanSet",
+                                                "ApprovalRequested",
+                                                "ApprovalDecided",
+                                                "CaseAssigned",
+                                                "ReferralMade",
+                                                "ReferralAccepted",
+                                                "ReferralRejected",
+                                                "ReferralCompleted",
+                                                "ReferralRevoked",
+                                                "ServicePlanned",
+                                                "ServiceDelivered",
+                                                "FollowUpScheduled",
+                                                "FollowUpCompleted",
+                                                "TransferInitiated",
+                                                "TransferAccepted",
+                                                "TransferRejected",
+                                                "TransferRevoked",
+                                                "CaregiverSupportProvided",
+                                                "NoteAdded",
+                                                "CaseClosed",
+                                                "CaseReopened",
+                                                "EntryVoided",
+                                                "WorkerRegistered",
+                                                "WorkerRoleChanged",
+                                                nullptr};
+  static constexpr const char* kQueries[] = {
+      "open_cases: per area and owner, open cases by risk (high, medium, low, unassessed)",
+      "caseload_bands: caseworkers and children's directors by open cases: 0-9, 10-19, 20-29, 30+",
+      "overdue: per area and owner, assessments, case plans, services, follow-ups overdue and "
+      "due within 7 days",
+      "awaiting_assignment: per area, open cases without owner for more than hours=3 "
+      "(high_risk_hours=1)",
+      "approvals_pending: per area and kind, approvals requested and not decided",
+      "time_to_close: per area, closures by days open: <=30, 31-90, 91-180, 181+",
+      "anomalies: events the case, approval, follow-up, assignment and service machines ignored",
+      nullptr};
+
+  void Apply(std::span<const Event> events, State& state) override {
+    for (const Event& e : events) {
+      if (e.type() == "WorkerRegistered") {
+        PutWorker<schema::WorkerRegistered>(state, e);
+      } else if (e.type() == "WorkerRoleChanged") {
+        PutWorker<schema::WorkerRoleChanged>(state, e);
+      } else if (e.stream().starts_with("case-")) {
+        // Case events, and the corrections and voids inside a case's own stream.
+        const std::string key = kCasePrefix + std::string(e.stream());
+        std::string records = state.Get(key).value_or("");
+        AppendRecord(records, e);
+        state.Put(key, records);
+      }
+    }
+  }
+
+  Table Query(std::string_view name, const caseledger::QueryParams& params, State& state) override {
+    params.AllowOnly({"as_of", "as_of_position", "prefix", "level", "hours", "high_risk_hours"});
+    Moment m;
+    auto as_of = caseledger::ParseTimestamp(params.Get("as_of").value_or(""));
+    if (!as_of.ok()) throw caseledger::PluginError("as_of: " + as_of.status().message());
+    m.as_of = *as_of;
+    m.prefix = std::string(params.Get("prefix").value_or(""));
+    if (auto s = caseledger::ValidateCodePrefix(m.prefix); !s.ok())
+      throw caseledger::PluginError(s.message());
+    if (auto level = params.Get("level")) {
+      auto parsed = caseledger::ParseLocationLevel(*level);
+      if (!parsed.ok()) throw caseledger::PluginError(parsed.status().message());
+      m.level = *parsed;
+    }
+
+    if (name == "caseload_bands") return CaseloadBands(LoadCases(state, m), LoadWorkers(state), m);
+    if (name == "open_cases") return OpenCases(LoadCases(state, m), m);
+    if (name == "overdue") return Overdue(LoadCases(state, m), m);
+    if (name == "awaiting_assignment")
+      return AwaitingAssignment(LoadCases(state, m), m, NumberParam(params, "hours", 3),
+                                NumberParam(params, "high_risk_hours", 1));
+    if (name == "approvals_pending") return ApprovalsPending(LoadCases(state, m), m);
+    if (name == "time_to_close") return TimeToClose(LoadCases(state, m), m);
+    if (name == "anomalies") return Anomalies(LoadCases(state, m), m);
+    throw caseledger::PluginError("unknown query \"" + std::string(name) +
+                                  "\" (see `caseledger plugins DIR list`)");
+  }
+
+ private:
+  // Every case under the prefix, reduced (cases never opened count only for anomalies).
+  static std::vector<Case> LoadCases(const State& state, const Moment& m) {
+    std::vector<Case> cases;
+    state.Scan(kCasePrefix, [&](std::string_view key, std::string_view records) {
+      caseledger::CaseState reduced = Reduce(DecodeRecords(records));
+      if (reduced.community_code.starts_with(m.prefix) || (!reduced.opened && m.prefix.empty()))
+        cases.push_back({std::string(key.substr(kCasePrefix.size())), std::move(reduced)});
+      return true;
+    });
+    return cases;
+  }
+
+  static std::map<std::string, Worker> LoadWorkers(const State& state) {
+    std::map<std::string, Worker> workers;
+    state.Scan(kWorkerPrefix, [&](std::string_view key, std::string_view value) {
+      const size_t split = value.find(kSeparator);
+      workers[std::string(key.substr(kWorkerPrefix.size()))] = {
+          std::string(value.substr(0, split)),
+          split == std::string_view::npos ? "" : std::string(value.substr(split + 1))};
+      return true;
+    });
+    return workers;
+  }
+};
+
+}  // namespace
+}  // namespace caseload
+
+CASELEDGER_REGISTER_PROJECTION(caseload::Caseload)
