@@ -5,7 +5,7 @@
 // figures). Built against the SDK only.
 //
 // State (keys joined with 0x1F, which cannot occur in a stream id):
-//   "case" 0x1F stream    the case's events (case_records.h), in position order
+//   "case" 0x1F stream    the case's events (caseledger/case_history.h), in position order
 //   "worker" 0x1F id      role 0x1F location code, from WorkerRegistered / WorkerRoleChanged
 //
 // Queries take, besides the projector's as_of / as_of_position:
@@ -13,6 +13,7 @@
 //   level=province|prefecture|county|township|community   the `area` of each row
 //                   (default province; per-owner figures roll up by the case's community)
 //   hours=3, high_risk_hours=1   awaiting_assignment's limits
+#include <caseledger/case_history.h>
 #include <caseledger/case_state.h>
 #include <caseledger/location.h>
 #include <caseledger/projection.h>
@@ -23,7 +24,6 @@
 #include <charconv>
 #include <string>
 
-#include "case_records.h"
 #include "figures.h"
 
 namespace caseload {
@@ -136,7 +136,7 @@ class Caseload : public caseledger::Projection {
         // Case events, and the corrections and voids inside a case's own stream.
         const std::string key = kCasePrefix + std::string(e.stream());
         std::string records = state.Get(key).value_or("");
-        AppendRecord(records, e);
+        caseledger::AppendToCaseHistory(records, e);
         state.Put(key, records);
       }
     }
@@ -175,7 +175,8 @@ class Caseload : public caseledger::Projection {
   static std::vector<Case> LoadCases(const State& state, const Moment& m) {
     std::vector<Case> cases;
     state.Scan(kCasePrefix, [&](std::string_view key, std::string_view records) {
-      caseledger::CaseState reduced = Reduce(DecodeRecords(records));
+      caseledger::CaseState reduced =
+          caseledger::ReduceCaseHistory(caseledger::DecodeCaseHistory(records));
       if (reduced.community_code.starts_with(m.prefix) || (!reduced.opened && m.prefix.empty()))
         cases.push_back({std::string(key.substr(kCasePrefix.size())), std::move(reduced)});
       return true;

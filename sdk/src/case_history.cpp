@@ -1,8 +1,9 @@
-#include "case_records.h"
+#include "caseledger/case_history.h"
 
 #include <cstring>
 
-namespace caseload {
+namespace caseledger {
+inline namespace v1 {
 namespace {
 
 template <typename T>
@@ -39,15 +40,14 @@ class Reader {
 
  private:
   void Need(size_t n) const {
-    if (in_.size() < n)
-      throw caseledger::PluginError("caseload: a case's stored records are damaged");
+    if (in_.size() < n) throw PluginError("a stored case history is damaged");
   }
   std::string_view in_;
 };
 
 }  // namespace
 
-void AppendRecord(std::string& records, const caseledger::Event& event) {
+void AppendToCaseHistory(std::string& records, const Event& event) {
   Put<uint64_t>(records, event.position());
   Put<int64_t>(records, event.recorded_at_micros());
   Put<int64_t>(records, event.occurred_at_micros());
@@ -57,11 +57,11 @@ void AppendRecord(std::string& records, const caseledger::Event& event) {
   PutBytes(records, event.payload());
 }
 
-std::vector<CaseRecord> DecodeRecords(std::string_view records) {
-  std::vector<CaseRecord> out;
+std::vector<StoredCaseEvent> DecodeCaseHistory(std::string_view records) {
+  std::vector<StoredCaseEvent> out;
   Reader in(records);
   while (!in.done()) {
-    CaseRecord& r = out.emplace_back();
+    StoredCaseEvent& r = out.emplace_back();
     r.position = in.Get<uint64_t>();
     r.recorded_at = in.Get<int64_t>();
     r.occurred_at = in.Get<int64_t>();
@@ -73,22 +73,23 @@ std::vector<CaseRecord> DecodeRecords(std::string_view records) {
   return out;
 }
 
-caseledger::CaseState Reduce(const std::vector<CaseRecord>& records) {
-  std::vector<caseledger::CaseEventInput> inputs;
+CaseState ReduceCaseHistory(const std::vector<StoredCaseEvent>& records) {
+  std::vector<CaseEventInput> inputs;
   inputs.reserve(records.size());
-  for (const CaseRecord& r : records) {
-    caseledger::CaseEventInput& in = inputs.emplace_back();
+  for (const StoredCaseEvent& r : records) {
+    CaseEventInput& in = inputs.emplace_back();
     in.position = r.position;
-    in.recorded_at = caseledger::FromMicros(r.recorded_at);
-    in.occurred_at = caseledger::FromMicros(r.occurred_at);
+    in.recorded_at = FromMicros(r.recorded_at);
+    in.occurred_at = FromMicros(r.occurred_at);
     in.type = r.type;
     in.actor_user = r.actor_user;
     in.corrects = r.corrects;
     in.payload = r.payload;
   }
-  auto state = caseledger::ReduceCase(inputs);
-  if (!state.ok()) throw caseledger::PluginError("caseload: " + state.status().ToString());
+  auto state = ReduceCase(inputs);
+  if (!state.ok()) throw PluginError(state.status().ToString());
   return std::move(*state);
 }
 
-}  // namespace caseload
+}  // namespace v1
+}  // namespace caseledger
