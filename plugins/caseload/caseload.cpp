@@ -144,18 +144,7 @@ class Caseload : public caseledger::Projection {
 
   Table Query(std::string_view name, const caseledger::QueryParams& params, State& state) override {
     params.AllowOnly({"as_of", "as_of_position", "prefix", "level", "hours", "high_risk_hours"});
-    Moment m;
-    auto as_of = caseledger::ParseTimestamp(params.Get("as_of").value_or(""));
-    if (!as_of.ok()) throw caseledger::PluginError("as_of: " + as_of.status().message());
-    m.as_of = *as_of;
-    m.prefix = std::string(params.Get("prefix").value_or(""));
-    if (auto s = caseledger::ValidateCodePrefix(m.prefix); !s.ok())
-      throw caseledger::PluginError(s.message());
-    if (auto level = params.Get("level")) {
-      auto parsed = caseledger::ParseLocationLevel(*level);
-      if (!parsed.ok()) throw caseledger::PluginError(parsed.status().message());
-      m.level = *parsed;
-    }
+    const Moment m = caseledger::ParseFigureScope(params, caseledger::LocationLevel::kProvince);
 
     if (name == "caseload_bands") return CaseloadBands(LoadCases(state, m), LoadWorkers(state), m);
     if (name == "open_cases") return OpenCases(LoadCases(state, m), m);

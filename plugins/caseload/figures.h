@@ -3,6 +3,7 @@
 #pragma once
 
 #include <caseledger/case_state.h>
+#include <caseledger/figure_scope.h>
 #include <caseledger/location.h>
 #include <caseledger/projection.h>
 #include <caseledger/time.h>
@@ -24,12 +25,8 @@ struct Case {
   caseledger::CaseState state;
 };
 
-// What every caseload query shares.
-struct Moment {
-  caseledger::Timestamp as_of{};  // T
-  std::string prefix;             // only cases (workers) whose community code starts with it
-  caseledger::LocationLevel level = caseledger::LocationLevel::kProvince;  // rows per area
-};
+// T, the prefix of the cases (workers) counted, and the roll-up level of the rows.
+using Moment = caseledger::FigureScope;
 
 // open_cases: per area and owner, open cases by risk.
 caseledger::Table OpenCases(const std::vector<Case>& cases, const Moment& m);
