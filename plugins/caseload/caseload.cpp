@@ -5,7 +5,7 @@
 // figures). Built against the SDK only.
 //
 // State (keys joined with 0x1F, which cannot occur in a stream id):
-//   "case" 0x1F stream    the case's events (caseledger/case_history.h), in position order
+//   "case" 0x1F stream 0x1F position   each event of a case (caseledger/case_history.h)
 //   "worker" 0x1F id      role 0x1F location code, from WorkerRegistered / WorkerRoleChanged
 //
 // Queries take, besides the projector's as_of / as_of_position:
@@ -35,7 +35,6 @@ using caseledger::State;
 using caseledger::Table;
 
 constexpr char kSeparator = '\x1f';
-const std::string kCasePrefix = std::string("case") + kSeparator;
 const std::string kWorkerPrefix = std::string("worker") + kSeparator;
 
 std::string RoleName(schema::Role role) {
@@ -134,10 +133,7 @@ class Caseload : public caseledger::Projection {
         PutWorker<schema::WorkerRoleChanged>(state, e);
       } else if (e.stream().starts_with("case-")) {
         // Case events, and the corrections and voids inside a case's own stream.
-        const std::string key = kCasePrefix + std::string(e.stream());
-        std::string records = state.Get(key).value_or("");
-        caseledger::AppendToCaseHistory(records, e);
-        state.Put(key, records);
+        caseledger::RecordCaseEvent(state, "case", e);
       }
     }
   }
@@ -163,12 +159,10 @@ class Caseload : public caseledger::Projection {
   // Every case under the prefix, reduced (cases never opened count only for anomalies).
   static std::vector<Case> LoadCases(const State& state, const Moment& m) {
     std::vector<Case> cases;
-    state.Scan(kCasePrefix, [&](std::string_view key, std::string_view records) {
-      caseledger::CaseState reduced =
-          caseledger::ReduceCaseHistory(caseledger::DecodeCaseHistory(records));
+    caseledger::ForEachCaseHistory(state, "case", [&](std::string_view stream, const auto& events) {
+      caseledger::CaseState reduced = caseledger::ReduceCaseHistory(events);
       if (reduced.community_code.starts_with(m.prefix) || (!reduced.opened && m.prefix.empty()))
-        cases.push_back({std::string(key.substr(kCasePrefix.size())), std::move(reduced)});
-      return true;
+        cases.push_back({std::string(stream), std::move(reduced)});
     });
     return cases;
   }

@@ -5,7 +5,7 @@
 // share of vulnerable children referred within 7 days; and the anomalies of the referral
 // and transfer state machines. Built against the SDK only.
 //
-// State: "case" 0x1F stream -> the case's events (caseledger/case_history.h).
+// State: "case" 0x1F stream 0x1F position -> each event of a case (caseledger/case_history.h).
 // Queries take, besides the projector's as_of / as_of_position, prefix=DIGITS and
 // level=province|prefecture|county|township|community (default province); by_state takes
 // by=service_type|to_agency.
@@ -23,8 +23,6 @@ namespace {
 using caseledger::Event;
 using caseledger::State;
 using caseledger::Table;
-
-const std::string kCasePrefix = std::string("case") + '\x1f';
 
 class Referrals : public caseledger::Projection {
  public:
@@ -56,10 +54,7 @@ class Referrals : public caseledger::Projection {
   void Apply(std::span<const Event> events, State& state) override {
     for (const Event& e : events) {
       if (!e.stream().starts_with("case-")) continue;  // referrals live in case streams
-      const std::string key = kCasePrefix + std::string(e.stream());
-      std::string history = state.Get(key).value_or("");
-      caseledger::AppendToCaseHistory(history, e);
-      state.Put(key, history);
+      caseledger::RecordCaseEvent(state, "case", e);
     }
   }
 
@@ -71,19 +66,14 @@ class Referrals : public caseledger::Projection {
       throw caseledger::PluginError("by: \"" + by + "\" is not service_type or to_agency");
 
     std::vector<Case> reportable, excluded, all;
-    state.Scan(kCasePrefix, [&](std::string_view key, std::string_view history) {
-      Case c{std::string(key.substr(kCasePrefix.size())),
-             caseledger::ReduceCaseHistory(caseledger::DecodeCaseHistory(history))};
-      if (!c.state.community_code.starts_with(scope.prefix)) return true;
-      if (name == "anomalies")
+    caseledger::ForEachCaseHistory(state, "case", [&](std::string_view stream, const auto& events) {
+      Case c{std::string(stream), caseledger::ReduceCaseHistory(events)};
+      if (!c.state.community_code.starts_with(scope.prefix)) return;
+      if (name == "anomalies") {
         all.push_back(std::move(c));
-      else if (!c.state.opened)
-        return true;
-      else if (Reportable(c.state))
-        reportable.push_back(std::move(c));
-      else
-        excluded.push_back(std::move(c));
-      return true;
+      } else if (c.state.opened) {
+        (Reportable(c.state) ? reportable : excluded).push_back(std::move(c));
+      }
     });
 
     if (name == "by_state") return ByState(reportable, scope, by);

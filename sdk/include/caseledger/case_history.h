@@ -1,26 +1,30 @@
-// A case's history as a projection plugin keeps it in its State: the case stream's events
-// in position order, appended as they arrive, and reduced to the case's state on demand.
+// Case histories as a projection plugin keeps them in its State: every event of a case
+// stream under its own key, so that recording an event is one write whatever the case's
+// length, and a scan gives each case's events in position order, to be reduced to the
+// case's state (caseledger/case_state.h) when a figure needs it.
 //
-//   std::string history = state.Get("case\x1f" + stream).value_or("");
-//   caseledger::AppendToCaseHistory(history, event);
-//   state.Put("case\x1f" + stream, history);
-//   caseledger::CaseState now =
-//   caseledger::ReduceCaseHistory(caseledger::DecodeCaseHistory(history));
+//   caseledger::RecordCaseEvent(state, "case", event);          // in Apply
+//   caseledger::ForEachCaseHistory(state, "case", [&](std::string_view stream, const auto& events)
+//   {
+//     caseledger::CaseState now = caseledger::ReduceCaseHistory(events);
+//   });
 //
 // The whole history is kept, not a running summary, because a correction or a void can
-// change any earlier event: the case is reduced again (ReduceCase) when a figure needs it.
+// change any earlier event.
 //
-// Encoding (little-endian), one entry per event:
-//   position u64, recorded-at i64, occurred-at i64 (micros), corrects u64,
-//   type, actor user, payload: each a u32 length then the bytes.
+// Keys: <prefix> 0x1F <stream> 0x1F <position, 8 bytes big-endian> (0x1F cannot occur in
+// a stream id, and big-endian positions sort in order). Value (little-endian):
+//   recorded-at i64, occurred-at i64 (micros), corrects u64, then type, actor user and
+//   payload, each a u32 length then the bytes.
 #pragma once
 
-#include "caseledger/case_state.h"
-#include "caseledger/projection.h"
-
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "caseledger/case_state.h"
+#include "caseledger/projection.h"
 
 namespace caseledger {
 inline namespace v1 {
@@ -33,13 +37,19 @@ struct StoredCaseEvent {
   std::string type, actor_user, payload;
 };
 
-// Appends the encoding of `event` to `history`.
-void AppendToCaseHistory(std::string& history, const Event& event);
+// Records `event` (of a case stream) under `prefix`.
+void RecordCaseEvent(State& state, std::string_view prefix, const Event& event);
 
-// Decodes what AppendToCaseHistory wrote. Throws PluginError on damaged bytes.
-std::vector<StoredCaseEvent> DecodeCaseHistory(std::string_view history);
+// Calls `visit` for each case recorded under `prefix` (whose stream starts with
+// `stream_prefix`), in stream order, with its events in position order. Throws PluginError
+// on damaged bytes.
+void ForEachCaseHistory(
+    const State& state, std::string_view prefix,
+    const std::function<void(std::string_view stream, const std::vector<StoredCaseEvent>& events)>&
+        visit,
+    std::string_view stream_prefix = {});
 
-// The case's state from its history (every event counts: the projector's state holds only
+// The case's state from its events (every event counts: the projector's state holds only
 // the events up to the moment asked for). Throws PluginError naming the position of an
 // event that does not decode.
 CaseState ReduceCaseHistory(const std::vector<StoredCaseEvent>& events);
