@@ -12,6 +12,7 @@
 //   prefix=DIGITS   only cases (and for caseload_bands, workers) under that location code
 //   level=province|prefecture|county|township|community   the `area` of each row
 //                   (default province; per-owner figures roll up by the case's community)
+//   per=owner|area  open_cases and overdue: rows per area and owner (default) or per area
 //   hours=3, high_risk_hours=1   awaiting_assignment's limits
 #include <caseledger/case_history.h>
 #include <caseledger/case_state.h>
@@ -114,10 +115,11 @@ class Caseload : public caseledger::Projection {
                                                 "WorkerRoleChanged",
                                                 nullptr};
   static constexpr const char* kQueries[] = {
-      "open_cases: per area and owner, open cases by risk (high, medium, low, unassessed)",
+      "open_cases: per area and owner (per=area: per area), open cases by risk (high, medium, "
+      "low, unassessed)",
       "caseload_bands: caseworkers and children's directors by open cases: 0-9, 10-19, 20-29, 30+",
-      "overdue: per area and owner, assessments, case plans, services, follow-ups overdue and "
-      "due within 7 days",
+      "overdue: per area and owner (per=area: per area), assessments, case plans, services, "
+      "follow-ups overdue and due within 7 days",
       "awaiting_assignment: per area, open cases without owner for more than hours=3 "
       "(high_risk_hours=1)",
       "approvals_pending: per area and kind, approvals requested and not decided",
@@ -139,12 +141,16 @@ class Caseload : public caseledger::Projection {
   }
 
   Table Query(std::string_view name, const caseledger::QueryParams& params, State& state) override {
-    params.AllowOnly({"as_of", "as_of_position", "prefix", "level", "hours", "high_risk_hours"});
+    params.AllowOnly(
+        {"as_of", "as_of_position", "prefix", "level", "per", "hours", "high_risk_hours"});
     const Moment m = caseledger::ParseFigureScope(params, caseledger::LocationLevel::kProvince);
 
     if (name == "caseload_bands") return CaseloadBands(LoadCases(state, m), LoadWorkers(state), m);
-    if (name == "open_cases") return OpenCases(LoadCases(state, m), m);
-    if (name == "overdue") return Overdue(LoadCases(state, m), m);
+    const std::string per(params.Get("per").value_or("owner"));
+    if (per != "owner" && per != "area")
+      throw caseledger::PluginError("per: \"" + per + "\" is not owner or area");
+    if (name == "open_cases") return OpenCases(LoadCases(state, m), m, per == "owner");
+    if (name == "overdue") return Overdue(LoadCases(state, m), m, per == "owner");
     if (name == "awaiting_assignment")
       return AwaitingAssignment(LoadCases(state, m), m, NumberParam(params, "hours", 3),
                                 NumberParam(params, "high_risk_hours", 1));

@@ -32,21 +32,27 @@ struct DueCounts {
 
 }  // namespace
 
-Table OpenCases(const std::vector<Case>& cases, const Moment& m) {
+Table OpenCases(const std::vector<Case>& cases, const Moment& m, bool per_owner) {
   // risk order: high, medium, low, unassessed
   std::map<std::pair<std::string, std::string>, std::array<int64_t, 4>> rows;
   for (const Case& c : cases) {
     if (!IsOpen(c)) continue;
-    auto& row = rows[{Area(c, m), c.state.owner}];
+    auto& row = rows[{Area(c, m), per_owner ? c.state.owner : ""}];
     const std::string& r = c.state.risk;
     ++row[r == "high" ? 0 : r == "medium" ? 1 : r == "low" ? 2 : 3];
   }
   Table t;
-  t.Column("area", Type::kText).Column("owner", Type::kText).Column("open", Type::kInt);
-  t.Column("high", Type::kInt).Column("medium", Type::kInt).Column("low", Type::kInt);
-  t.Column("unassessed", Type::kInt);
-  for (const auto& [key, n] : rows)
-    t.Row({key.first, key.second, n[0] + n[1] + n[2] + n[3], n[0], n[1], n[2], n[3]});
+  t.Column("area", Type::kText);
+  if (per_owner) t.Column("owner", Type::kText);
+  t.Column("open", Type::kInt).Column("high", Type::kInt).Column("medium", Type::kInt);
+  t.Column("low", Type::kInt).Column("unassessed", Type::kInt);
+  for (const auto& [key, n] : rows) {
+    std::vector<Table::Cell> row;
+    row.emplace_back(std::string(key.first));
+    if (per_owner) row.emplace_back(std::string(key.second));
+    for (int64_t v : {n[0] + n[1] + n[2] + n[3], n[0], n[1], n[2], n[3]}) row.emplace_back(v);
+    t.Row(std::move(row));
+  }
   return t;
 }
 
@@ -72,7 +78,7 @@ Table CaseloadBands(const std::vector<Case>& cases, const std::map<std::string, 
   return t;
 }
 
-Table Overdue(const std::vector<Case>& cases, const Moment& m) {
+Table Overdue(const std::vector<Case>& cases, const Moment& m, bool per_owner) {
   struct Work {
     DueCounts assessments, case_plans, services, follow_ups;
   };
@@ -80,7 +86,7 @@ Table Overdue(const std::vector<Case>& cases, const Moment& m) {
   const Timestamp t = m.as_of;
   for (const Case& c : cases) {
     if (!IsOpen(c)) continue;
-    Work& w = rows[{Area(c, m), c.state.owner}];
+    Work& w = rows[{Area(c, m), per_owner ? c.state.owner : ""}];
     for (const auto& a : c.state.assessments)
       if (!a.completed) w.assessments.Add(a.due, t);
     for (const auto& p : c.state.case_plans)
@@ -91,7 +97,8 @@ Table Overdue(const std::vector<Case>& cases, const Moment& m) {
       if (!f.completed) w.follow_ups.Add(f.needed_by, t);
   }
   Table table;
-  table.Column("area", Type::kText).Column("owner", Type::kText);
+  table.Column("area", Type::kText);
+  if (per_owner) table.Column("owner", Type::kText);
   for (const char* kind : {"assessments", "case_plans", "services", "follow_ups"})
     table.Column(std::string("overdue_") + kind, Type::kInt);
   for (const char* kind : {"assessments", "case_plans", "services", "follow_ups"})
@@ -100,10 +107,15 @@ Table Overdue(const std::vector<Case>& cases, const Moment& m) {
     const int64_t any = w.assessments.overdue + w.case_plans.overdue + w.services.overdue +
                         w.follow_ups.overdue + w.assessments.upcoming + w.case_plans.upcoming +
                         w.services.upcoming + w.follow_ups.upcoming;
-    if (any == 0) continue;  // owners with nothing due are not listed
-    table.Row({key.first, key.second, w.assessments.overdue, w.case_plans.overdue,
-               w.services.overdue, w.follow_ups.overdue, w.assessments.upcoming,
-               w.case_plans.upcoming, w.services.upcoming, w.follow_ups.upcoming});
+    if (any == 0) continue;  // rows with nothing due are not listed
+    std::vector<Table::Cell> row;
+    row.emplace_back(std::string(key.first));
+    if (per_owner) row.emplace_back(std::string(key.second));
+    for (int64_t v : {w.assessments.overdue, w.case_plans.overdue, w.services.overdue,
+                      w.follow_ups.overdue, w.assessments.upcoming, w.case_plans.upcoming,
+                      w.services.upcoming, w.follow_ups.upcoming})
+      row.emplace_back(v);
+    table.Row(std::move(row));
   }
   return table;
 }

@@ -28,15 +28,16 @@ struct Case {
 // T, the prefix of the cases (workers) counted, and the roll-up level of the rows.
 using Moment = caseledger::FigureScope;
 
-// open_cases: per area and owner, open cases by risk.
-caseledger::Table OpenCases(const std::vector<Case>& cases, const Moment& m);
+// open_cases: per area and owner (per area only unless `per_owner`), open cases by risk.
+caseledger::Table OpenCases(const std::vector<Case>& cases, const Moment& m, bool per_owner);
 // caseload_bands: caseworkers and children's directors by open-case count (0-9, 10-19,
 // 20-29, 30+), per area of the worker's own location code.
 caseledger::Table CaseloadBands(const std::vector<Case>& cases,
                                 const std::map<std::string, Worker>& workers, const Moment& m);
 // overdue: per area and owner, over open cases: assessments, case plans, services and
 // follow-ups due before T, and those due within 7 days after T (upcoming).
-caseledger::Table Overdue(const std::vector<Case>& cases, const Moment& m);
+// Per area only unless `per_owner`.
+caseledger::Table Overdue(const std::vector<Case>& cases, const Moment& m, bool per_owner);
 // awaiting_assignment: open cases without an owner since more than `hours` (1 h if high
 // risk: `high_risk_hours`) before T, per area.
 caseledger::Table AwaitingAssignment(const std::vector<Case>& cases, const Moment& m, double hours,

@@ -93,6 +93,16 @@ TEST_F(CaseloadPlugin, OpenCasesPerOwnerByRiskRollUpByTheCasesCommunity) {
       "130111200201,w-1,1,1,0,0,0\n");
 }
 
+TEST_F(CaseloadPlugin, PerAreaFiguresAddUpTheOwners) {
+  EXPECT_EQ(Csv("open_cases", {{"per", "area"}}),
+            "area,open,high,medium,low,unassessed\n"
+            "130111,4,2,0,0,2\n");
+  EXPECT_EQ(Csv("overdue", {{"per", "area"}}),
+            "area,overdue_assessments,overdue_case_plans,overdue_services,overdue_follow_ups,"
+            "upcoming_assessments,upcoming_case_plans,upcoming_services,upcoming_follow_ups\n"
+            "130111,1,0,1,0,0,1,0,0\n");
+}
+
 TEST_F(CaseloadPlugin, CaseloadBandsCountCaseworkersAndDirectorsIncludingThoseWithNoCases) {
   EXPECT_EQ(Csv("caseload_bands"),
             "area,band,workers\n"
