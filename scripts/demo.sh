@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up and shows the ledger at work on an embedded ledger in ./demo-ledger:
 # installs what is missing, builds, creates the ledger, appends a handful of case events,
-# reads one case back, and verifies the whole ledger. Safe to run again (it starts over).
+# reads one case back, and verifies the whole ledger; then generates a simulated province
+# in ./demo-province and shows the built-in projections' headline figures. Safe to run
+# again (it starts over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh release
@@ -67,3 +69,27 @@ echo "== verify: every record, checksum, index entry and the Merkle tree, from t
 echo
 echo "== stats"
 "$cl" stats "$dir"
+
+# The projections: a simulated province (the generator), the built-in plugins run by the
+# projector, and the headline figures as of the last event.
+province=demo-province
+rm -rf "$province"
+echo
+echo "== a simulated province: 30,000 generated events (caseledger gen --into)"
+"$cl" init "$province" >/dev/null
+"$cl" gen --seed 7 --events 30000 --into "$province" | sed 's/^/  /'
+echo
+echo "== the projector runs the built-in plugins (caseledger project)"
+"$cl" project "$province" --format tsv | cut -f1-5 | column -t | sed 's/^/  /'
+echo
+echo "== coverage: communities with an open children's place, per county, against the 90% target"
+"$cl" query "$province" coverage communities --param level=county | sed 's/^/  /'
+echo
+echo "== workers per caseload band (open cases), per county"
+"$cl" query "$province" caseload caseload_bands --param level=county | sed 's/^/  /'
+echo
+echo "== referral success rate (completed / (made - revoked)) by sex of the child"
+"$cl" query "$province" referrals success_rate | sed 's/^/  /'
+echo
+echo "== overdue follow-ups (and other overdue work) per township"
+"$cl" query "$province" caseload overdue --param level=township --param per=area | sed 's/^/  /'
