@@ -140,14 +140,7 @@ Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerO
       return Status::NotFound(dir +
                               "/index is missing; open the ledger for writing once (e.g. "
                               "`caseledger reindex`) to rebuild it");
-    const char* tmp = std::getenv("TMPDIR");
-    std::string scratch = std::string(tmp && *tmp ? tmp : "/tmp") + "/caseledger-reader-XXXXXX";
-    if (::mkdtemp(scratch.data()) == nullptr)
-      return Status::IOError("cannot create a scratch directory for a read-only index");
-    ledger->secondary_dir_ = scratch;
-    CASELEDGER_ASSIGN_OR_RETURN(
-        ledger->index_,
-        index::LedgerIndex::Open(dir + "/index", index::LedgerIndex::Mode::kSecondary, scratch));
+    CASELEDGER_RETURN_IF_ERROR(ledger->ReopenSecondaryIndex());
   }
   if (ledger->meta_.events == EventSchema::kCaseEvents) {
     const std::string path = seal::MasterKeyPath(options.master_key_file);
@@ -164,6 +157,10 @@ Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerO
         std::make_unique<Admission>(ledger->meta_, ledger->options_, ledger->keys_.get());
     CASELEDGER_ASSIGN_OR_RETURN(state, ledger->RecoverTail(std::move(state)));
     CASELEDGER_RETURN_IF_ERROR(ledger->log_->StartWriting(state.log_end));
+    CASELEDGER_ASSIGN_OR_RETURN(ledger->notice_,
+                                store::CommitNotice::OpenForWriter(dir + "/run/committed"));
+    ledger->commits_.set_announcer(
+        [notice = ledger->notice_.get()](Position p) { notice->Announce(p); });
     ledger->commits_.Publish(state.frontier.Head());
     ledger->sequencer_ =
         std::make_unique<Sequencer>(*ledger->log_, *ledger->index_, ledger->meta_, ledger->options_,
@@ -225,7 +222,7 @@ Result<StreamVersion> LedgerImpl::GetStreamVersion(std::string_view stream) {
   StreamVersion from = std::numeric_limits<StreamVersion>::max();
   while (true) {
     CASELEDGER_ASSIGN_OR_RETURN(auto entries,
-                                index_->ScanStream(stream, from, Direction::kBackward, kPage));
+                                Index()->ScanStream(stream, from, Direction::kBackward, kPage));
     for (const auto& e : entries)
       if (e.position <= committed) return e.version;
     if (entries.size() < kPage) return kNoStream;
@@ -240,7 +237,7 @@ Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view strea
   if (from < 0)
     return Status::InvalidArgument("stream version " + std::to_string(from) + " is negative");
   const Position committed = commits_.committed();
-  CASELEDGER_ASSIGN_OR_RETURN(auto entries, index_->ScanStream(stream, from, direction, limit));
+  CASELEDGER_ASSIGN_OR_RETURN(auto entries, Index()->ScanStream(stream, from, direction, limit));
   std::vector<RecordedEvent> out;
   out.reserve(entries.size());
   for (const auto& e : entries) {
@@ -257,7 +254,7 @@ Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view strea
 }
 
 Result<log::LogCursor> LedgerImpl::CursorAt(Position position) {
-  CASELEDGER_ASSIGN_OR_RETURN(auto floor, index_->FloorPosition(position));
+  CASELEDGER_ASSIGN_OR_RETURN(auto floor, Index()->FloorPosition(position));
   if (!floor)
     return Status::Corruption("index: no position entry at or before " + std::to_string(position));
   log::LogCursor cursor(*log_, floor->second, floor->first);
@@ -285,7 +282,7 @@ Status LedgerImpl::ScanAll(Position from, Position to,
 
 Result<Hash256> LedgerImpl::PerfectSubtreeHash(uint32_t level, uint64_t index) {
   if (level >= index::kStoredMerkleLevel) {
-    CASELEDGER_ASSIGN_OR_RETURN(auto stored, index_->GetMerkleNode(level, index));
+    CASELEDGER_ASSIGN_OR_RETURN(auto stored, Index()->GetMerkleNode(level, index));
     if (!stored)
       return Status::Corruption("index: no stored Merkle node at level " + std::to_string(level) +
                                 ", index " + std::to_string(index) + " (run `caseledger reindex`)");
@@ -343,11 +340,38 @@ Result<std::vector<RecordedEvent>> LedgerImpl::ReadAll(Position from, size_t lim
   return out;
 }
 
+Status LedgerImpl::ReopenSecondaryIndex() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string scratch = std::string(tmp && *tmp ? tmp : "/tmp") + "/caseledger-reader-XXXXXX";
+  if (::mkdtemp(scratch.data()) == nullptr)
+    return Status::IOError("cannot create a scratch directory for a read-only index");
+  auto fresh =
+      index::LedgerIndex::Open(dir_ + "/index", index::LedgerIndex::Mode::kSecondary, scratch);
+  std::error_code ec;
+  if (!fresh.ok()) {
+    fs::remove_all(scratch, ec);
+    return fresh.status();
+  }
+  std::lock_guard lock(index_swap_mutex_);
+  index_ = std::move(*fresh);
+  if (!secondary_dir_.empty()) fs::remove_all(secondary_dir_, ec);
+  secondary_dir_ = scratch;
+  return Status::Ok();
+}
+
 Status LedgerImpl::Refresh() {
   if (!options_.read_only) return Status::Ok();
   std::lock_guard lock(refresh_mutex_);
-  CASELEDGER_RETURN_IF_ERROR(index_->CatchUp());
-  CASELEDGER_ASSIGN_OR_RETURN(auto state, index_->ReadState());
+  // The writer announces a position only after indexing it: whatever was announced before
+  // the catch-up must be visible after it, unless the secondary is stuck (CommitNotice).
+  const Position announced = store::CommitNotice::Read(dir_ + "/run/committed");
+  std::shared_ptr<index::LedgerIndex> index = Index();
+  CASELEDGER_RETURN_IF_ERROR(index->CatchUp());
+  CASELEDGER_ASSIGN_OR_RETURN(auto state, index->ReadState());
+  if (state.indexed_position < announced) {
+    CASELEDGER_RETURN_IF_ERROR(ReopenSecondaryIndex());
+    CASELEDGER_ASSIGN_OR_RETURN(state, Index()->ReadState());
+  }
   if (state.indexed_position > commits_.committed()) commits_.Publish(state.frontier.Head());
   return Status::Ok();
 }
@@ -358,7 +382,7 @@ Result<LedgerStats> LedgerImpl::GetStats() {
   s.format_version = meta_.format_version;
   s.tree = commits_.tree_head();
   s.events = s.tree.size;
-  CASELEDGER_ASSIGN_OR_RETURN(auto state, index_->ReadState());
+  CASELEDGER_ASSIGN_OR_RETURN(auto state, Index()->ReadState());
   s.streams = state.stream_count;
   s.segments = log_->SegmentFileCount();
   s.segment_bytes = meta_.segment_bytes;

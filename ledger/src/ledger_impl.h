@@ -18,6 +18,7 @@
 #include "log/log_reader.h"
 #include "log/segment_log.h"
 #include "seal/key_store.h"
+#include "store/commit_notice.h"
 #include "store/dir_lock.h"
 #include "store/ledger_meta.h"
 
@@ -57,6 +58,8 @@ class LedgerImpl final : public Ledger {
  private:
   LedgerImpl(std::string dir, LedgerOptions options)
       : dir_(std::move(dir)), options_(std::move(options)) {}
+  // Read-only: opens the index again as a fresh secondary instance (a new scratch dir).
+  Status ReopenSecondaryIndex();
   // Indexes the log's tail beyond `state` and cuts a torn final write (recovery.cpp).
   Result<index::IndexState> RecoverTail(index::IndexState state);
   Status CutTornTail(log::Location at, Position position);
@@ -71,7 +74,16 @@ class LedgerImpl final : public Ledger {
   std::unique_ptr<store::DirLock> lock_;
   std::string secondary_dir_;  // read-only: RocksDB's scratch directory, removed on close
   std::unique_ptr<log::SegmentLog> log_;
-  std::unique_ptr<index::LedgerIndex> index_;
+  // Read-only ledgers may replace the index in Refresh (a fresh secondary when the old one
+  // is stuck behind the writer's announced position): readers take a reference with
+  // Index() and keep the one they started with.
+  std::shared_ptr<index::LedgerIndex> Index() const {
+    std::lock_guard lock(index_swap_mutex_);
+    return index_;
+  }
+  mutable std::mutex index_swap_mutex_;
+  std::shared_ptr<index::LedgerIndex> index_;
+  std::unique_ptr<store::CommitNotice> notice_;  // writer: announces each commit
   CommitState commits_;
   std::unique_ptr<seal::KeyStore> keys_;  // case events opened with the master key
   std::unique_ptr<Admission> admission_;  // writer only

@@ -165,6 +165,7 @@ IndexWalk WalkIndex(index::LedgerIndex& index, Position n, size_t max_problems) 
 }  // namespace
 
 Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
+  const std::shared_ptr<index::LedgerIndex> index = Index();  // the one this run checks
   VerifyReport report;
   const auto started = std::chrono::steady_clock::now();
   const TreeHead stored_head = commits_.tree_head();
@@ -180,7 +181,7 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
   // core when there is one); its digests are compared once both are done.
   const bool parallel = options.threads != 1;
   auto index_walk = std::async(parallel ? std::launch::async : std::launch::deferred, [&] {
-    return options.check_index ? WalkIndex(*index_, n, options.max_problems) : IndexWalk{};
+    return options.check_index ? WalkIndex(*index, n, options.max_problems) : IndexWalk{};
   });
 
   // ---- pass 1: the log ----
@@ -281,7 +282,7 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
     Status node_error;
     frontier.Append(merkle::LeafHash(record), [&](const merkle::CompletedNode& node) {
       if (node.level < index::kStoredMerkleLevel || tree_reported || !node_error.ok()) return;
-      auto stored = index_->GetMerkleNode(node.level, node.index);
+      auto stored = index->GetMerkleNode(node.level, node.index);
       if (!stored.ok()) {
         node_error = stored.status();
         return;
@@ -327,8 +328,8 @@ Result<VerifyReport> LedgerImpl::Verify(const VerifyOptions& options) {
     if (!(streams_ok && ids_ok && positions_ok) && !full) {
       bool named = false;
       CASELEDGER_RETURN_IF_ERROR(ScanAll(1, n, [&](const EventView& v) {
-        auto entries = index_->ScanStream(v.stream, v.stream_version, Direction::kForward, 1);
-        auto id = index_->GetId(v.event_id);
+        auto entries = index->ScanStream(v.stream, v.stream_version, Direction::kForward, 1);
+        auto id = index->GetId(v.event_id);
         std::string what;
         if (!entries.ok() || entries->empty() || entries->front().version != v.stream_version ||
             entries->front().position != v.position)

@@ -386,6 +386,9 @@ TEST(ProjectorCli, QueriesGoToTheRunningProjectorAndSeeEveryCommittedEvent) {
       ASSERT_TRUE(
           (*writer)->Append(Request("case-x", ExpectedVersion::Any(), {Event("NoteAdded")})).ok());
   }
+  // The projector follows the writer's index as a RocksDB secondary, which can stay behind
+  // after the writer flushed and closed; the writer's commit notice (DIR/run/committed)
+  // tells it to look again, so the query sees all 27.
   auto run = Cli(
       {"query", tmp.Sub("ledger"), "counter", "total", "--plugin-dir", plugins, "--format", "csv"});
   EXPECT_EQ(run.exit_code, 0) << testing::Describe(run);

@@ -398,8 +398,9 @@ TEST(Read, TreeHeadAtEverySizeIsTheHeadTheLedgerHadThen) {
   std::vector<TreeHead> heads{ledger->GetTreeHead()};
   // Sizes across several stored levels (>= 16 leaves) and odd tails.
   for (int i = 0; i < 70; ++i) {
-    ASSERT_TRUE(ledger->Append(Request("case-" + std::to_string(i % 3), ExpectedVersion::Any(),
-                                       {Event("NoteAdded", Payload(i + 1, i))}))
+    ASSERT_TRUE(ledger
+                    ->Append(Request("case-" + std::to_string(i % 3), ExpectedVersion::Any(),
+                                     {Event("NoteAdded", Payload(i + 1, i))}))
                     .ok());
     heads.push_back(ledger->GetTreeHead());
   }
@@ -410,6 +411,38 @@ TEST(Read, TreeHeadAtEverySizeIsTheHeadTheLedgerHadThen) {
   }
   auto beyond = ledger->GetTreeHeadAt(heads.size());
   EXPECT_EQ(beyond.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Read, ReadOnlyLedgerSeesEveryCommitOfWritersThatCameAndWent) {
+  // Each writer flushes its index and drops its WAL when it closes; a reader that had
+  // replayed part of that WAL must still see everything (the writer's commit notice).
+  TempDir dir;
+  CreateAndOpen(dir.path()).reset();
+  LedgerOptions read_only;
+  read_only.read_only = true;
+  auto reader = Ledger::Open(dir.path(), read_only);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  Position appended = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto writer = Ledger::Open(dir.path(), LedgerOptions{});
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE((*writer)
+                      ->Append(Request("case-" + std::to_string(round), ExpectedVersion::Any(),
+                                       {Event("NoteAdded")}))
+                      .ok());
+      ++appended;
+      if (i == 1) {
+        ASSERT_TRUE((*reader)->Refresh().ok());  // catch up with part of it
+      }
+    }
+    writer->reset();
+    ASSERT_TRUE((*reader)->Refresh().ok());
+    EXPECT_EQ((*reader)->CommittedPosition(), appended) << "round " << round;
+    auto last = (*reader)->ReadAll(appended, 1);
+    ASSERT_TRUE(last.ok());
+    EXPECT_EQ(last->size(), 1u);
+  }
 }
 
 }  // namespace

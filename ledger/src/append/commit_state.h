@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 
 #include "caseledger/event.h"
@@ -29,7 +30,12 @@ class CommitState {
       committed_.store(head.size, std::memory_order_release);
     }
     cv_.notify_all();
+    if (announce_) announce_(head.size);
   }
+
+  // Called (on the publishing thread) after each Publish: the writer tells readers in
+  // other processes (store::CommitNotice). Set before the first Publish.
+  void set_announcer(std::function<void(Position)> announce) { announce_ = std::move(announce); }
 
   // Waits until committed() > `after`, the deadline passes, or Close(). Returns true if
   // there is something beyond `after`.
@@ -57,6 +63,7 @@ class CommitState {
   std::atomic<Position> committed_{0};
   TreeHead head_;
   bool closed_ = false;
+  std::function<void(Position)> announce_;
 };
 
 }  // namespace caseledger
