@@ -6,7 +6,8 @@
 //
 // State (keys joined with 0x1F, which cannot occur in a stream id):
 //   "case" 0x1F stream 0x1F position   each event of a case (caseledger/case_history.h)
-//   "worker" 0x1F id      role 0x1F location code, from WorkerRegistered / WorkerRoleChanged
+//   "worker" 0x1F stream 0x1F position   each event of a worker stream (registrations, role
+//                                        changes, their corrections and voids)
 //
 // Queries take, besides the projector's as_of / as_of_position:
 //   prefix=DIGITS   only cases (and for caseload_bands, workers) under that location code
@@ -35,9 +36,6 @@ using caseledger::Event;
 using caseledger::State;
 using caseledger::Table;
 
-constexpr char kSeparator = '\x1f';
-const std::string kWorkerPrefix = std::string("worker") + kSeparator;
-
 std::string RoleName(schema::Role role) {
   switch (role) {
     case schema::Role::CHILDREN_DIRECTOR:
@@ -56,12 +54,12 @@ std::string RoleName(schema::Role role) {
   return "unknown";
 }
 
+// The worker a registration or role change describes.
 template <typename T>
-void PutWorker(State& state, const Event& e) {
-  caseledger::Payload<T> w(e.payload());
-  std::string value =
-      RoleName(w->getRole()) + kSeparator + std::string(w->getLocationCode().cStr());
-  state.Put(kWorkerPrefix + std::string(w->getWorkerId().cStr()), value);
+std::pair<std::string, Worker> WorkerOf(std::string_view payload) {
+  caseledger::Payload<T> w(payload);
+  return {std::string(w->getWorkerId().cStr()),
+          Worker{RoleName(w->getRole()), std::string(w->getLocationCode().cStr())}};
 }
 
 double NumberParam(const caseledger::QueryParams& params, std::string_view name, double fallback) {
@@ -129,10 +127,9 @@ class Caseload : public caseledger::Projection {
 
   void Apply(std::span<const Event> events, State& state) override {
     for (const Event& e : events) {
-      if (e.type() == "WorkerRegistered") {
-        PutWorker<schema::WorkerRegistered>(state, e);
-      } else if (e.type() == "WorkerRoleChanged") {
-        PutWorker<schema::WorkerRoleChanged>(state, e);
+      if (e.stream().starts_with("worker-")) {
+        // Registrations, role changes, and their corrections and voids.
+        caseledger::RecordCaseEvent(state, "worker", e);
       } else if (e.stream().starts_with("case-")) {
         // Case events, and the corrections and voids inside a case's own stream.
         caseledger::RecordCaseEvent(state, "case", e);
@@ -173,14 +170,25 @@ class Caseload : public caseledger::Projection {
     return cases;
   }
 
+  // Every worker as registered, after corrections and voids of their stream's events.
   static std::map<std::string, Worker> LoadWorkers(const State& state) {
     std::map<std::string, Worker> workers;
-    state.Scan(kWorkerPrefix, [&](std::string_view key, std::string_view value) {
-      const size_t split = value.find(kSeparator);
-      workers[std::string(key.substr(kWorkerPrefix.size()))] = {
-          std::string(value.substr(0, split)),
-          split == std::string_view::npos ? "" : std::string(value.substr(split + 1))};
-      return true;
+    caseledger::ForEachCaseHistory(state, "worker", [&](std::string_view, const auto& events) {
+      const std::vector<caseledger::CaseEventInput> inputs = caseledger::AsReducerInputs(events);
+      std::vector<const caseledger::CaseEventInput*> all;
+      for (const auto& in : inputs) all.push_back(&in);
+      std::vector<caseledger::CorrectionProblem> ignored;  // not a caseload state machine
+      auto effective = caseledger::ResolveCorrections(all, {}, ignored);
+      if (!effective.ok()) throw caseledger::PluginError(effective.status().ToString());
+      for (const caseledger::EffectiveEvent& e : *effective) {
+        if (e.data->type == "WorkerRegistered") {
+          auto [id, worker] = WorkerOf<schema::WorkerRegistered>(e.data->payload);
+          workers.insert_or_assign(id, worker);
+        } else if (e.data->type == "WorkerRoleChanged") {
+          auto [id, worker] = WorkerOf<schema::WorkerRoleChanged>(e.data->payload);
+          workers.insert_or_assign(id, worker);
+        }
+      }
     });
     return workers;
   }

@@ -103,7 +103,7 @@ void ForEachCaseHistory(
   if (!events.empty()) visit(stream, events);
 }
 
-CaseState ReduceCaseHistory(const std::vector<StoredCaseEvent>& events) {
+std::vector<CaseEventInput> AsReducerInputs(const std::vector<StoredCaseEvent>& events) {
   std::vector<CaseEventInput> inputs;
   inputs.reserve(events.size());
   for (const StoredCaseEvent& r : events) {
@@ -116,6 +116,11 @@ CaseState ReduceCaseHistory(const std::vector<StoredCaseEvent>& events) {
     in.corrects = r.corrects;
     in.payload = r.payload;
   }
+  return inputs;
+}
+
+CaseState ReduceCaseHistory(const std::vector<StoredCaseEvent>& events) {
+  const std::vector<CaseEventInput> inputs = AsReducerInputs(events);
   auto state = ReduceCase(inputs);
   if (!state.ok()) throw PluginError(state.status().ToString());
   return std::move(*state);

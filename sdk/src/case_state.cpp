@@ -494,16 +494,9 @@ Result<Position> VoidedPosition(const CaseEventInput& e) {
 
 }  // namespace
 
-Result<CaseState> ReduceCase(std::span<const CaseEventInput> events, Position as_of,
-                             std::span<const Position> voided) {
-  // The events that count as of `as_of`, in position order.
-  std::vector<const CaseEventInput*> known;
-  for (const CaseEventInput& e : events) {
-    if (!known.empty() && e.position <= known.back()->position)
-      return Status::InvalidArgument("case events out of position order: " + At(e.position) +
-                                     " after " + At(known.back()->position));
-    if (as_of == 0 || e.position <= as_of) known.push_back(&e);
-  }
+Result<std::vector<EffectiveEvent>> ResolveCorrections(std::span<const CaseEventInput* const> known,
+                                                       std::span<const Position> voided,
+                                                       std::vector<CorrectionProblem>& problems) {
   auto find = [&](Position p) -> const CaseEventInput* {
     auto it = std::lower_bound(known.begin(), known.end(), p,
                                [](const CaseEventInput* e, Position q) { return e->position < q; });
@@ -520,9 +513,6 @@ Result<CaseState> ReduceCase(std::span<const CaseEventInput> events, Position as
     withdrawn.insert(target);
   }
 
-  CaseState state;
-  CaseFold fold(state);
-
   // Corrections, oldest first: each one names its original (`root`), directly or through
   // an earlier correction; the latest valid correction of a root is the data in effect.
   std::map<Position, Position> root_of;                   // correction -> original
@@ -531,13 +521,13 @@ Result<CaseState> ReduceCase(std::span<const CaseEventInput> events, Position as
     if (e->corrects == 0 || e->type == "EntryVoided" || withdrawn.count(e->position)) continue;
     const CaseEventInput* target = e->corrects < e->position ? find(e->corrects) : nullptr;
     if (target == nullptr) {
-      fold.Anomaly(e->position, "case: the " + Str(e->type) + " corrects " + At(e->corrects) +
-                                    ", which holds no event of this case");
+      problems.push_back({e->position, "the " + Str(e->type) + " corrects " + At(e->corrects) +
+                                           ", which holds no event of this stream"});
       continue;
     }
     if (target->type != e->type) {
-      fold.Anomaly(e->position, "case: the " + Str(e->type) + " corrects " + At(e->corrects) +
-                                    ", which holds a " + Str(target->type));
+      problems.push_back({e->position, "the " + Str(e->type) + " corrects " + At(e->corrects) +
+                                           ", which holds a " + Str(target->type)});
       continue;
     }
     if (withdrawn.count(target->position)) {  // withdrawn with what it corrects
@@ -548,8 +538,8 @@ Result<CaseState> ReduceCase(std::span<const CaseEventInput> events, Position as
     if (target->corrects != 0) {
       auto r = root_of.find(target->position);
       if (r == root_of.end()) {  // the target is itself an ignored correction
-        fold.Anomaly(e->position, "case: the " + Str(e->type) + " corrects " + At(e->corrects) +
-                                      ", an ignored correction");
+        problems.push_back({e->position, "the " + Str(e->type) + " corrects " + At(e->corrects) +
+                                             ", an ignored correction"});
         continue;
       }
       root = r->second;
@@ -558,19 +548,41 @@ Result<CaseState> ReduceCase(std::span<const CaseEventInput> events, Position as
     replacement[root] = e;
   }
 
-  // The fold, at the originals' positions.
+  // The data in effect, at the originals' places.
+  std::vector<EffectiveEvent> effective;
   for (const CaseEventInput* original : known) {
     if (original->corrects != 0 || original->type == "EntryVoided") continue;
     if (withdrawn.count(original->position)) continue;
     auto r = replacement.find(original->position);
-    const CaseEventInput& data = r == replacement.end() ? *original : *r->second;
+    const CaseEventInput* data = r == replacement.end() ? original : r->second;
     // Occurred-at: the data's, else the original's, else when the original was recorded.
     const Timestamp epoch{};
-    const Timestamp when = data.occurred_at != epoch        ? data.occurred_at
+    const Timestamp when = data->occurred_at != epoch       ? data->occurred_at
                            : original->occurred_at != epoch ? original->occurred_at
                                                             : original->recorded_at;
-    CASELEDGER_RETURN_IF_ERROR(fold.Apply(InEffect{data, when, data.actor_user}));
+    effective.push_back({original, data, when});
   }
+  return effective;
+}
+
+Result<CaseState> ReduceCase(std::span<const CaseEventInput> events, Position as_of,
+                             std::span<const Position> voided) {
+  // The events that count as of `as_of`, in position order.
+  std::vector<const CaseEventInput*> known;
+  for (const CaseEventInput& e : events) {
+    if (!known.empty() && e.position <= known.back()->position)
+      return Status::InvalidArgument("case events out of position order: " + At(e.position) +
+                                     " after " + At(known.back()->position));
+    if (as_of == 0 || e.position <= as_of) known.push_back(&e);
+  }
+
+  std::vector<CorrectionProblem> problems;
+  CASELEDGER_ASSIGN_OR_RETURN(auto effective, ResolveCorrections(known, voided, problems));
+  CaseState state;
+  CaseFold fold(state);
+  for (const CorrectionProblem& p : problems) fold.Anomaly(p.position, "case: " + p.what);
+  for (const EffectiveEvent& e : effective)
+    CASELEDGER_RETURN_IF_ERROR(fold.Apply(InEffect{*e.data, e.when, e.data->actor_user}));
   fold.Finish();
   std::stable_sort(
       state.anomalies.begin(), state.anomalies.end(),

@@ -112,6 +112,25 @@ TEST_F(CaseloadPlugin, CaseloadBandsCountCaseworkersAndDirectorsIncludingThoseWi
             "130111,30+,0\n");
 }
 
+TEST_F(CaseloadPlugin, WorkerRegistrationsFollowTheirCorrectionsAndVoids) {
+  // w-2 was registered as a director by mistake: corrected to supervisor, out of the bands.
+  const Position registered = 2;
+  s_.Correct(registered, "worker-w-2", "WorkerRegistered", s_.DaysAgo(400), "admin",
+             R"({"workerId":"w-2","role":"supervisor","locationCode":"130111200202"})");
+  EXPECT_NE(Csv("caseload_bands").find("130111,0-9,1\n"), std::string::npos)
+      << Csv("caseload_bands");
+  // w-3 becomes a caseworker; voiding that change puts the supervisor back.
+  const Position changed =
+      s_.Append("worker-w-3", "WorkerRoleChanged", s_.DaysAgo(1), "admin",
+                R"({"workerId":"w-3","role":"caseworker","locationCode":"130111200"})", "admin");
+  EXPECT_NE(Csv("caseload_bands").find("130111,0-9,2\n"), std::string::npos)
+      << Csv("caseload_bands");
+  s_.Append("worker-w-3", "EntryVoided", s_.DaysAgo(0), "admin",
+            R"({"position":)" + std::to_string(changed) + R"(,"reason":"wrong worker"})", "admin");
+  EXPECT_NE(Csv("caseload_bands").find("130111,0-9,1\n"), std::string::npos)
+      << Csv("caseload_bands");
+}
+
 TEST_F(CaseloadPlugin, OverdueAndUpcomingWorkPerOwnerOfOpenCases) {
   EXPECT_EQ(Csv("overdue"),
             "area,owner,overdue_assessments,overdue_case_plans,overdue_services,overdue_follow_ups,"

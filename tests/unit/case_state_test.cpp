@@ -584,7 +584,7 @@ TEST(CaseState, ACorrectionOfAnotherTypeOrOfAPositionNotInTheCaseIsAnIgnoredAnom
                     std::to_string(assigned) + ", which holds a CaseAssigned",
                 std::to_string(elsewhere) +
                     ": case: the RiskAssessed corrects position 40, which holds no event of this "
-                    "case",
+                    "stream",
             }));
 }
 

@@ -49,6 +49,9 @@ void ForEachCaseHistory(
         visit,
     std::string_view stream_prefix = {});
 
+// Views of `events` as the reducer reads them (valid while `events` is alive, unchanged).
+std::vector<CaseEventInput> AsReducerInputs(const std::vector<StoredCaseEvent>& events);
+
 // The case's state from its events (every event counts: the projector's state holds only
 // the events up to the moment asked for). Throws PluginError naming the position of an
 // event that does not decode.

@@ -185,6 +185,27 @@ struct CaseState {
 Result<CaseState> ReduceCase(std::span<const CaseEventInput> events, Position as_of = 0,
                              std::span<const Position> voided = {});
 
+// The data in effect at one place of a stream, after corrections and voids.
+struct EffectiveEvent {
+  const CaseEventInput* original;  // whose place in the order it takes
+  const CaseEventInput* data;      // the original, or the latest correction that replaced it
+  Timestamp when;  // the data's occurred-at, else the original's, else its recorded-at
+};
+// An event that could not count: a correction of nothing or of another type.
+struct CorrectionProblem {
+  Position position = 0;
+  std::string what;  // e.g. "the RiskAssessed corrects position 12, which holds a NoteAdded"
+};
+
+// What counts of a stream's `events` (in position order, all of them counting), by the
+// rules ReduceCase states above: EntryVoided withdraws (latest first, so a void of a void
+// restores), corrections replace their original at its place (the latest wins). Any stream
+// may use it, not only cases (e.g. worker registrations). Problems are appended to
+// `problems`. kCorruption if an EntryVoided does not decode.
+Result<std::vector<EffectiveEvent>> ResolveCorrections(
+    std::span<const CaseEventInput* const> events, std::span<const Position> voided,
+    std::vector<CorrectionProblem>& problems);
+
 // The open referrals of `state` (in_progress or accepted), in order. The pointers are into
 // `state` and valid while it is alive and unchanged.
 std::vector<const ReferralState*> OpenReferrals(const CaseState& state);
