@@ -37,6 +37,19 @@ std::string ScenarioLedger::DaysAgo(double days) const {
 Position ScenarioLedger::Append(const std::string& stream, const std::string& type,
                                 const std::string& occurred_at, const std::string& actor_user,
                                 const std::string& data_json, const std::string& actor_role) {
+  return AppendEvent(stream, type, occurred_at, actor_user, actor_role, data_json, 0);
+}
+
+Position ScenarioLedger::Correct(Position corrects, const std::string& stream,
+                                 const std::string& type, const std::string& occurred_at,
+                                 const std::string& actor_user, const std::string& data_json) {
+  return AppendEvent(stream, type, occurred_at, actor_user, "caseworker", data_json, corrects);
+}
+
+Position ScenarioLedger::AppendEvent(const std::string& stream, const std::string& type,
+                                     const std::string& occurred_at, const std::string& actor_user,
+                                     const std::string& actor_role, const std::string& data_json,
+                                     Position corrects) {
   if (!ledger_) {
     ADD_FAILURE() << "the ledger is closed";
     return 0;
@@ -60,6 +73,8 @@ Position ScenarioLedger::Append(const std::string& stream, const std::string& ty
   e.type = type;
   e.occurred_at = when.ok() ? *when : Timestamp{};
   e.actor = Actor{actor_user, actor_role, "agency-of-" + actor_user};
+  e.corrects = corrects;
+  if (corrects != 0) e.correction_reason = "test correction";
   e.payload = std::move(*payload);
   auto appended = ledger_->Append(request);
   if (!appended.ok()) {
@@ -67,32 +82,6 @@ Position ScenarioLedger::Append(const std::string& stream, const std::string& ty
     return 0;
   }
   return appended->last_position;
-}
-
-Position ScenarioLedger::Correct(Position corrects, const std::string& stream,
-                                 const std::string& type, const std::string& occurred_at,
-                                 const std::string& actor_user, const std::string& data_json) {
-  auto event_type = LookupEventType(type);
-  auto payload = event_type.ok() ? PayloadFromJson(**event_type, data_json)
-                                 : Result<std::string>(event_type.status());
-  if (!payload.ok() || !ledger_) {
-    ADD_FAILURE() << type << " " << data_json << ": " << payload.status().ToString();
-    return 0;
-  }
-  AppendRequest request;
-  request.stream = stream;
-  ProposedEvent& e = request.events.emplace_back();
-  e.id = EventId::Random();
-  e.type = type;
-  auto when = ParseTimestamp(occurred_at);
-  e.occurred_at = when.ok() ? *when : Timestamp{};
-  e.actor = Actor{actor_user, "caseworker", "agency-of-" + actor_user};
-  e.corrects = corrects;
-  e.correction_reason = "test correction";
-  e.payload = std::move(*payload);
-  auto appended = ledger_->Append(request);
-  EXPECT_TRUE(appended.ok()) << appended.status().ToString();
-  return appended.ok() ? appended->last_position : 0;
 }
 
 namespace {

@@ -60,6 +60,12 @@ class ScenarioLedger {
                      const std::vector<std::pair<std::string, std::string>>& params = {});
 
  private:
+  // Append and Correct: `corrects` = 0 for a plain event.
+  Position AppendEvent(const std::string& stream, const std::string& type,
+                       const std::string& occurred_at, const std::string& actor_user,
+                       const std::string& actor_role, const std::string& data_json,
+                       Position corrects);
+
   std::string dir_;
   std::string key_file_;
   Timestamp start_;

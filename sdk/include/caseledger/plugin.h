@@ -65,7 +65,7 @@ extern "C" {
 #define CASELEDGER_PLUGIN_STRING_ABI ""
 #endif
 #if defined(CAPNP_VERSION_MAJOR)
-#define CASELEDGER_PLUGIN_CAPNP                                                           \
+#define CASELEDGER_PLUGIN_CAPNP                                                              \
   "-capnp" CASELEDGER_PLUGIN_STRINGIFY(CAPNP_VERSION_MAJOR) "." CASELEDGER_PLUGIN_STRINGIFY( \
       CAPNP_VERSION_MINOR) "." CASELEDGER_PLUGIN_STRINGIFY(CAPNP_VERSION_MICRO)
 #else
@@ -103,10 +103,10 @@ typedef struct caseledger_bytes {
 
 /* One stored event. Valid only during the apply call that passes it. */
 typedef struct caseledger_event {
-  uint64_t position;          /* dense from 1 across the ledger */
-  caseledger_bytes stream;    /* e.g. "case-000042" */
-  int64_t stream_version;     /* dense from 0 within the stream */
-  caseledger_bytes type;      /* e.g. "ReferralMade" */
+  uint64_t position;       /* dense from 1 across the ledger */
+  caseledger_bytes stream; /* e.g. "case-000042" */
+  int64_t stream_version;  /* dense from 0 within the stream */
+  caseledger_bytes type;   /* e.g. "ReferralMade" */
   uint32_t schema_version;
   int64_t recorded_at_micros; /* ledger time, UTC microseconds since the epoch */
   int64_t occurred_at_micros; /* as the writer says; 0 = not given */
@@ -167,13 +167,13 @@ typedef struct caseledger_table_sink {
 
 /* The table a plugin exports. Every field is required unless marked optional. */
 typedef struct caseledger_plugin {
-  uint32_t struct_size;     /* sizeof(caseledger_plugin) as the plugin was built */
-  uint32_t abi_minor;       /* CASELEDGER_PLUGIN_ABI_MINOR as the plugin was built */
-  const char* build_tag;    /* CASELEDGER_PLUGIN_BUILD_TAG as the plugin was built */
-  const char* name;         /* [a-z0-9_-]{1,64}; names the plugin's state and queries */
-  const char* version;      /* e.g. "1.2.0"; a change rebuilds the state from position 1 */
-  uint32_t state_schema;    /* a change rebuilds the state from position 1 */
-  const char* description;  /* one line, for `caseledger plugins list` */
+  uint32_t struct_size;    /* sizeof(caseledger_plugin) as the plugin was built */
+  uint32_t abi_minor;      /* CASELEDGER_PLUGIN_ABI_MINOR as the plugin was built */
+  const char* build_tag;   /* CASELEDGER_PLUGIN_BUILD_TAG as the plugin was built */
+  const char* name;        /* [a-z0-9_-]{1,64}; names the plugin's state and queries */
+  const char* version;     /* e.g. "1.2.0"; a change rebuilds the state from position 1 */
+  uint32_t state_schema;   /* a change rebuilds the state from position 1 */
+  const char* description; /* one line, for `caseledger plugins list` */
   /* The event types apply receives; NULL-terminated. NULL itself = every type. */
   const char* const* event_types;
   /* The queries it answers, NULL-terminated, each "name: what it returns". */
