@@ -142,7 +142,13 @@ class Caseload : public caseledger::Projection {
         {"as_of", "as_of_position", "prefix", "level", "per", "hours", "high_risk_hours"});
     const Moment m = caseledger::ParseFigureScope(params, caseledger::LocationLevel::kProvince);
 
-    if (name == "caseload_bands") return CaseloadBands(LoadCases(state, m), LoadWorkers(state), m);
+    if (name == "caseload_bands") {
+      // The prefix selects workers by their own location; a worker's band counts all their
+      // open cases, wherever the cases are.
+      Moment everywhere = m;
+      everywhere.prefix.clear();
+      return CaseloadBands(LoadCases(state, everywhere), LoadWorkers(state), m);
+    }
     const std::string per(params.Get("per").value_or("owner"));
     if (per != "owner" && per != "area")
       throw caseledger::PluginError("per: \"" + per + "\" is not owner or area");

@@ -1,5 +1,7 @@
 #include "figures.h"
 
+#include <caseledger/anomaly_table.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -164,17 +166,12 @@ Table TimeToClose(const std::vector<Case>& cases, const Moment& m) {
 }
 
 Table Anomalies(const std::vector<Case>& cases, const Moment& m) {
-  std::vector<std::tuple<uint64_t, std::string, std::string>> rows;
+  caseledger::AnomalyTable anomalies;
   for (const Case& c : cases)
     for (const auto& a : c.state.anomalies)
       if (!a.rule.starts_with("referral:") && !a.rule.starts_with("transfer:"))
-        rows.emplace_back(a.position, c.stream, a.rule);
-  std::sort(rows.begin(), rows.end());
-  Table t;
-  t.Column("position", Type::kInt).Column("stream", Type::kText).Column("rule", Type::kText);
-  for (const auto& [position, stream, rule] : rows)
-    t.Row({static_cast<int64_t>(position), stream, rule});
-  return t;
+        anomalies.Add(a.position, c.stream, a.rule);
+  return anomalies.ToTable();
 }
 
 }  // namespace caseload

@@ -8,7 +8,6 @@
 // read only for the 30-day window of regular attendance.
 #include <caseledger/projection.h>
 
-#include <set>
 #include <string>
 
 #include "coverage_queries.h"
@@ -19,8 +18,8 @@ namespace {
 class Coverage : public caseledger::Projection {
  public:
   static constexpr const char* kName = "coverage";
-  static constexpr const char* kVersion = "1.0.0";
-  static constexpr uint32_t kStateSchema = 1;
+  static constexpr const char* kVersion = "1.1.0";
+  static constexpr uint32_t kStateSchema = 2;  // 2: incremental space folds, presences by day
   static constexpr const char* kDescription =
       "Children's places per community against the 90% target, enrolment, services, "
       "vulnerable children per 1,000";
@@ -38,9 +37,7 @@ class Coverage : public caseledger::Projection {
       nullptr};
 
   void Apply(std::span<const caseledger::Event> events, caseledger::State& state) override {
-    std::set<std::string> touched;
-    for (const caseledger::Event& e : events) coverage::Ingest(e, state, touched);
-    for (const std::string& group : touched) coverage::Recompute(group, state);
+    coverage::ApplyBatch(events, state);
   }
 
   caseledger::Table Query(std::string_view name, const caseledger::QueryParams& params,

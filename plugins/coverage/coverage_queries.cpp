@@ -1,6 +1,8 @@
 // The queries of the coverage plugin: read-only scans of the derived records.
 #include "coverage_queries.h"
 
+#include <caseledger/anomaly_table.h>
+#include <caseledger/figure_scope.h>
 #include <caseledger/time.h>
 
 #include <algorithm>
@@ -23,45 +25,30 @@ using caseledger::Table;
 constexpr int kRegularDates = 4;  // DOMAIN.md's suggestion: 4 attendances in 30 days
 constexpr int kRegularWindowDays = 30;
 
-struct Scope {
-  std::string prefix;  // digits; "" = everywhere
-  size_t level = 6;    // digits of the area
+using caseledger::FigureScope;
+using caseledger::LocationLevel;
 
-  bool Contains(std::string_view code) const { return code.starts_with(prefix); }
-  std::string Area(std::string_view code) const {
-    return std::string(code.substr(0, std::min(level, code.size())));
-  }
-};
+// Coverage is reported per county by default (DOMAIN.md's share is per township, county,
+// prefecture or province).
+FigureScope ParseScope(const QueryParams& params) {
+  return caseledger::ParseFigureScope(params, LocationLevel::kCounty);
+}
 
-Scope ParseScope(const QueryParams& params, bool with_level) {
-  Scope scope;
-  if (auto prefix = params.Get("prefix")) {
-    if (prefix->size() > 12 ||
-        !std::all_of(prefix->begin(), prefix->end(), [](char c) { return c >= '0' && c <= '9'; }))
-      throw PluginError("prefix \"" + std::string(*prefix) +
-                        "\" is not a location code prefix (up to 12 digits)");
-    scope.prefix = *prefix;
-  }
-  if (!with_level) return scope;
-  if (auto level = params.Get("level")) {
-    static const std::map<std::string, size_t, std::less<>> kLevels = {
-        {"province", 2}, {"prefecture", 4}, {"county", 6}, {"township", 9}, {"community", 12}};
-    auto found = kLevels.find(*level);
-    if (found == kLevels.end())
-      throw PluginError("level \"" + std::string(*level) +
-                        "\" is not one of province, prefecture, county, township, community");
-    scope.level = found->second;
-  }
-  return scope;
+bool Contains(const FigureScope& scope, std::string_view code) {
+  return code.starts_with(scope.prefix);
+}
+
+std::string Area(const FigureScope& scope, std::string_view code) {
+  return std::string(caseledger::AreaOf(code, scope.level));
 }
 
 std::string_view AfterPrefix(std::string_view key, size_t prefix_size) {
   return key.substr(prefix_size);
 }
 
-// The registered communities in scope: code -> child population (the latest registration
-// in effect when a correction moved another one to the same code).
-std::map<std::string, int64_t> RegisteredCommunities(const State& state, const Scope& scope) {
+// The registered communities in scope: code -> child population (of the registration whose
+// data in effect is at the highest position, when several name the code).
+std::map<std::string, int64_t> RegisteredCommunities(const State& state, const FigureScope& scope) {
   std::map<std::string, std::pair<uint64_t, int64_t>> latest;  // code -> position, population
   state.Scan("C/" + scope.prefix, [&](std::string_view key, std::string_view value) {
     const std::string code = Split(AfterPrefix(key, 2), 2)[0];
@@ -90,7 +77,7 @@ int SexOrder(std::string_view sex) { return sex == "female" ? 0 : sex == "male" 
 
 Table Communities(const QueryParams& params, const State& state) {
   params.AllowOnly({"as_of", "as_of_position", "prefix", "level"});
-  const Scope scope = ParseScope(params, true);
+  const FigureScope scope = ParseScope(params);
   const std::map<std::string, int64_t> registered = RegisteredCommunities(state, scope);
   std::set<std::string> with_open_space;
   state.Scan("S/" + scope.prefix, [&](std::string_view key, std::string_view) {
@@ -99,7 +86,7 @@ Table Communities(const QueryParams& params, const State& state) {
   });
   std::map<std::string, std::pair<int64_t, int64_t>> areas;  // registered, covered
   for (const auto& [code, population] : registered) {
-    auto& area = areas[scope.Area(code)];
+    auto& area = areas[Area(scope, code)];
     ++area.first;
     if (with_open_space.count(code)) ++area.second;
   }
@@ -120,17 +107,11 @@ Table Communities(const QueryParams& params, const State& state) {
 
 Table Enrolment(const QueryParams& params, const State& state) {
   params.AllowOnly({"as_of", "as_of_position", "prefix", "level"});
-  const Scope scope = ParseScope(params, true);
-  auto as_of = params.Get("as_of");
-  if (!as_of) throw PluginError("enrolment needs as_of (the projector always gives it)");
-  auto t = caseledger::ParseTimestamp(*as_of);
-  if (!t.ok()) throw PluginError("as_of: " + t.status().ToString());
+  const FigureScope scope = ParseScope(params);
   const int64_t micros_per_day = 86'400'000'000LL;
-  const int64_t micros = caseledger::ToMicros(*t);
+  const int64_t micros = caseledger::ToMicros(scope.as_of);
   const int64_t today =
       micros >= 0 ? micros / micros_per_day : -((-micros - 1) / micros_per_day) - 1;
-  const int64_t first_day = today - kRegularWindowDays + 1 + (1LL << 31);
-  const int64_t last_day = today + (1LL << 31);
 
   // Each child once: the enrolment with the lowest position gives area, sex, age band and
   // left_behind.
@@ -146,23 +127,31 @@ Table Enrolment(const QueryParams& params, const State& state) {
     children.emplace(child, Child{f[0], f[1], f[2], f[3] == "1"});
     return true;
   });
-  std::map<std::string, std::set<std::string>> dates;  // child -> attendance days in window
-  state.Scan("A/", [&](std::string_view key, std::string_view) {
-    std::vector<std::string> f = Split(AfterPrefix(key, 2), 3);
-    const int64_t day = std::stoll(f[1]);
-    if (day >= first_day && day <= last_day) dates[f[0]].insert(f[1]);
-    return true;
-  });
+  // child -> distinct attendance days in the window, read day by day.
+  std::map<std::string, int> dates;
+  for (int64_t day = today - kRegularWindowDays + 1; day <= today; ++day) {
+    std::set<std::string> present;  // in any space that day
+    state.Scan("A/" + DayKey(day) + kSep, [&](std::string_view, std::string_view children) {
+      while (true) {
+        const size_t at = children.find(kSep);
+        present.emplace(children.substr(0, at));
+        if (at == std::string_view::npos) break;
+        children.remove_prefix(at + 1);
+      }
+      return true;
+    });
+    for (const std::string& child : present) ++dates[child];
+  }
 
   using RowKey = std::tuple<std::string, int, int, int, std::string, std::string>;
   std::map<RowKey, std::pair<int64_t, int64_t>> rows;  // enrolled, regular
   for (const auto& [ref, child] : children) {
-    if (!scope.Contains(child.code)) continue;
-    auto& counts = rows[{scope.Area(child.code), child.left_behind ? 0 : 1, SexOrder(child.sex),
+    if (!Contains(scope, child.code)) continue;
+    auto& counts = rows[{Area(scope, child.code), child.left_behind ? 0 : 1, SexOrder(child.sex),
                          AgeBandOrder(child.age_band), child.sex, child.age_band}];
     ++counts.first;
     auto d = dates.find(ref);
-    if (d != dates.end() && d->second.size() >= kRegularDates) ++counts.second;
+    if (d != dates.end() && d->second >= kRegularDates) ++counts.second;
   }
   Table table;
   table.Column("area", Table::Type::kText)
@@ -179,10 +168,10 @@ Table Enrolment(const QueryParams& params, const State& state) {
 
 Table ServicesOffered(const QueryParams& params, const State& state) {
   params.AllowOnly({"as_of", "as_of_position", "prefix", "level"});
-  const Scope scope = ParseScope(params, true);
+  const FigureScope scope = ParseScope(params);
   std::map<std::string, std::array<int64_t, 5>> areas;  // open spaces, then one per service
   state.Scan("S/" + scope.prefix, [&](std::string_view key, std::string_view services) {
-    auto& counts = areas[scope.Area(Split(AfterPrefix(key, 2), 2)[0])];
+    auto& counts = areas[Area(scope, Split(AfterPrefix(key, 2), 2)[0])];
     ++counts[0];
     for (size_t i = 0; i < 4 && i < services.size(); ++i)
       if (services[i] == '1') ++counts[i + 1];
@@ -204,23 +193,23 @@ Table ServicesOffered(const QueryParams& params, const State& state) {
 
 Table VulnerablePer1000(const QueryParams& params, const State& state) {
   params.AllowOnly({"as_of", "as_of_position", "prefix", "level"});
-  const Scope scope = ParseScope(params, true);
-  struct Area {
+  const FigureScope scope = ParseScope(params);
+  struct Figures {
     int64_t communities = 0, population = 0, cases = 0, excluded = 0;
   };
-  std::map<std::string, Area> areas;
+  std::map<std::string, Figures> areas;
   std::map<std::string, int64_t> counted;  // code -> population, only those registered
   for (const auto& [code, population] : RegisteredCommunities(state, scope)) {
     if (population <= 0) continue;
     counted[code] = population;
-    Area& area = areas[scope.Area(code)];
+    Figures& area = areas[Area(scope, code)];
     ++area.communities;
     area.population += population;
   }
   state.Scan("V/" + scope.prefix, [&](std::string_view key, std::string_view reporting) {
     const std::string code = Split(AfterPrefix(key, 2), 2)[0];
     if (!counted.count(code)) return true;
-    Area& area = areas[scope.Area(code)];
+    Figures& area = areas[Area(scope, code)];
     if (reporting == "1")
       ++area.cases;
     else
@@ -242,18 +231,16 @@ Table VulnerablePer1000(const QueryParams& params, const State& state) {
 
 Table Anomalies(const QueryParams& params, const State& state) {
   params.AllowOnly({"as_of", "as_of_position", "prefix"});
-  const Scope scope = ParseScope(params, false);
-  Table table;
-  table.Column("position", Table::Type::kInt)
-      .Column("stream", Table::Type::kText)
-      .Column("rule", Table::Type::kText);
+  const FigureScope scope = ParseScope(params);
+  caseledger::AnomalyTable anomalies;
   state.Scan("N/", [&](std::string_view key, std::string_view value) {
     std::vector<std::string> f = Split(value, 3);  // stream, code, rule
-    if (!scope.prefix.empty() && !(f[1].size() == 12 && scope.Contains(f[1]))) return true;
-    table.Row({static_cast<int64_t>(ParsePosition(AfterPrefix(key, 2).substr(0, 16))), f[0], f[2]});
+    if (!scope.prefix.empty() && !(f[1].size() == 12 && Contains(scope, f[1]))) return true;
+    anomalies.Add(ParsePosition(AfterPrefix(key, 2).substr(0, 16)), std::move(f[0]),
+                  std::move(f[2]));
     return true;
   });
-  return table;
+  return anomalies.ToTable();
 }
 
 }  // namespace coverage

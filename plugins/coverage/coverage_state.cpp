@@ -1,17 +1,22 @@
-// Ingest and fold: keeps each consumed event under its group and derives the group's
-// records again, honouring corrections and voids the way the SDK's case reducer does.
+// Ingest and fold: keeps each consumed event under its group, folds a space's new events on
+// top of its saved fold state, and folds a group again from scratch when a correction or a
+// void reaches it (corrections and voids resolved by the SDK's ResolveCorrections, the
+// rules every built-in plugin shares).
 #include "coverage_state.h"
 
+#include <caseledger/case_state.h>
 #include <schema/case_events.capnp.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <functional>
 #include <map>
+#include <set>
 #include <utility>
 
 namespace coverage {
 namespace {
 
+using caseledger::CaseEventInput;
 using caseledger::Event;
 using caseledger::Payload;
 using caseledger::PluginError;
@@ -27,20 +32,6 @@ struct Stored {
   std::string payload;
 };
 
-// An original event that counts, with the data in effect (its latest valid correction's,
-// else its own).
-struct InEffect {
-  const Stored* original;
-  const Stored* data;
-};
-
-struct Anomaly {
-  uint64_t position;
-  std::string stream;
-  std::string code;
-  std::string rule;
-};
-
 bool IsSpaceType(std::string_view type) {
   return type == "SpaceOpened" || type == "SpaceClosed" || type == "ChildEnrolled" ||
          type == "AttendanceRecorded";
@@ -53,8 +44,6 @@ std::string Machine(std::string_view type) {
   if (type == "AttendanceRecorded") return "attendance";
   return "";
 }
-
-std::string At(uint64_t position) { return "position " + std::to_string(position); }
 
 std::string Text(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
 
@@ -70,7 +59,7 @@ std::string SpaceIdOf(std::string_view type, std::string_view payload) {
   return Text(Payload<schema::AttendanceRecorded>(payload)->getSpaceId());
 }
 
-// The group of an original (not a correction, not a void) of `type`.
+// The group of an original (not a correction, not a void).
 std::string GroupOf(const Event& e) {
   const std::string_view type = e.type();
   if (IsSpaceType(type)) return "s/" + SpaceIdOf(type, e.payload());
@@ -79,189 +68,240 @@ std::string GroupOf(const Event& e) {
   return "k/" + std::string(e.stream());  // CaseOpened, ConsentRecorded
 }
 
-// Decides which data is in effect, as ReduceCase does: voids latest first (a void of a
-// void restores what the first withdrew), then corrections oldest first, each naming its
-// original directly or through an earlier valid correction. `check` may refuse a
-// correction (returns the rule broken, "" to accept). Refused corrections of space events
-// are reported through `anomaly`; those of other types are ignored silently (caseload and
-// the community registry are not coverage's state machines).
-std::vector<InEffect> Resolve(const std::vector<Stored>& events,
-                              const std::function<std::string(const Stored&)>& check,
-                              std::vector<Anomaly>& anomalies) {
-  std::map<uint64_t, const Stored*> by_position;
-  for (const Stored& e : events) by_position[e.position] = &e;
-  std::set<uint64_t> withdrawn;
-  for (auto it = events.rbegin(); it != events.rend(); ++it)
-    if (it->type == "EntryVoided" && !withdrawn.count(it->position))
-      withdrawn.insert(VoidTarget(it->payload));
+// The derived records of one group: each is written with an index entry under d/, so that
+// folding the group again can remove exactly what it wrote before.
+class Derived {
+ public:
+  Derived(State& state, const std::string& group) : state_(state), index_("d/" + group + kSep) {}
 
-  auto refuse = [&](const Stored& e, const std::string& why) {
-    const std::string machine = Machine(e.type);
-    if (!machine.empty())
-      anomalies.push_back({e.position, e.stream, "", machine + ": the " + e.type + " " + why});
-  };
-  std::map<uint64_t, uint64_t> root_of;           // correction -> original
-  std::map<uint64_t, const Stored*> replacement;  // original -> latest correction
-  for (const Stored& e : events) {
-    if (e.corrects == 0 || e.type == "EntryVoided" || withdrawn.count(e.position)) continue;
-    auto found = e.corrects < e.position ? by_position.find(e.corrects) : by_position.end();
-    if (found == by_position.end()) {
-      refuse(e, "corrects " + At(e.corrects) + ", which holds no event it may correct");
-      continue;
-    }
-    const Stored& target = *found->second;
-    if (target.type != e.type) {
-      refuse(e, "corrects " + At(e.corrects) + ", which holds a " + target.type);
-      continue;
-    }
-    if (withdrawn.count(target.position)) {  // withdrawn with what it corrects
-      withdrawn.insert(e.position);
-      continue;
-    }
-    uint64_t root = target.position;
-    if (target.corrects != 0) {
-      auto r = root_of.find(target.position);
-      if (r == root_of.end()) {
-        refuse(e, "corrects " + At(e.corrects) + ", an ignored correction");
-        continue;
-      }
-      root = r->second;
-    }
-    if (const std::string why = check(e); !why.empty()) {
-      refuse(e, why);
-      continue;
-    }
-    root_of[e.position] = root;
-    replacement[root] = &e;
+  State& state() { return state_; }
+
+  void Put(const std::string& key, std::string_view value) {
+    state_.Put(key, value);
+    state_.Put(index_ + key, "");
+  }
+  void Delete(const std::string& key) {
+    state_.Delete(key);
+    state_.Delete(index_ + key);
+  }
+  // Rule `rule` broken at `position`; several at one position keep their order.
+  void Anomaly(uint64_t position, std::string_view stream, std::string_view code,
+               std::string_view rule) {
+    char seq[16];
+    std::snprintf(seq, sizeof seq, "%06d", next_seq_[position]++);
+    Put("N/" + PositionKey(position) + kSep + seq,
+        std::string(stream) + kSep + std::string(code) + kSep + std::string(rule));
+  }
+  // Removes every record the group wrote.
+  void Clear() {
+    std::vector<std::string> keys;
+    state_.Scan(index_, [&](std::string_view key, std::string_view) {
+      keys.emplace_back(key.substr(index_.size()));
+      return true;
+    });
+    for (const std::string& key : keys) Delete(key);
   }
 
-  std::vector<InEffect> in_effect;
-  for (const Stored& e : events) {
-    if (e.corrects != 0 || e.type == "EntryVoided" || withdrawn.count(e.position)) continue;
-    auto r = replacement.find(e.position);
-    in_effect.push_back({&e, r == replacement.end() ? &e : r->second});
-  }
-  return in_effect;
-}
-
-using Records = std::vector<std::pair<std::string, std::string>>;
-
-std::string DayKey(int32_t days_since_epoch) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%010lld",
-                static_cast<long long>(days_since_epoch) + (1LL << 31));
-  return buffer;
-}
+ private:
+  State& state_;
+  const std::string index_;
+  std::map<uint64_t, int> next_seq_;
+};
 
 // The spaces, enrolment and attendance state machines of one space: closed (or never
-// opened) -> open -> closed -> open ...; a child enrols once per space while it is open;
+// opened) -> open -> closed -> open ...; a child enrols once per space, while it is open;
 // attendance counts for children enrolled there, while it is open.
-void FoldSpace(const std::string& space_id, const std::vector<Stored>& events, Records& out,
-               std::vector<Anomaly>& anomalies) {
-  auto same_space = [&](const Stored& correction) -> std::string {
-    const std::string id = SpaceIdOf(correction.type, correction.payload);
-    return id == space_id ? "" : "names space " + id + " instead of " + space_id;
-  };
-  const std::vector<InEffect> in_effect = Resolve(events, same_space, anomalies);
-  bool open = false;
-  bool ever_opened = false;
-  std::string code;
-  std::string services;
-  std::set<std::string> enrolled;
-  auto not_open = [&] {
-    return space_id + (ever_opened ? ", which is closed" : ", which never opened");
-  };
-  for (const InEffect& ie : in_effect) {
-    const Stored& d = *ie.data;
-    auto flag = [&](std::string rule) {
-      anomalies.push_back({d.position, d.stream, code, std::move(rule)});
+class SpaceFold {
+ public:
+  // The fold as saved after the space's last event (or a space never seen).
+  SpaceFold(std::string space_id, Derived& derived)
+      : id_(std::move(space_id)), key_("f/" + id_), derived_(derived) {
+    if (auto saved = derived_.state().Get(key_)) {
+      std::vector<std::string> f = Split(*saved, 4);
+      open_ = f[0] == "1";
+      ever_opened_ = f[1] == "1";
+      code_ = std::move(f[2]);
+      services_ = std::move(f[3]);
+    }
+  }
+  // Forgets everything (before folding the space from its first event again).
+  void Reset() {
+    changed_ = true;
+    open_ = ever_opened_ = false;
+    code_.clear();
+    services_.clear();
+  }
+
+  // Folds `d`, the data in effect at `original`'s place.
+  void Apply(const Stored& d, uint64_t original) {
+    auto flag = [&](const std::string& rule) {
+      derived_.Anomaly(d.position, d.stream, code_, rule);
     };
     if (d.type == "SpaceOpened") {
       Payload<schema::SpaceOpened> opened(d.payload);
-      if (open) {
-        flag("spaces: SpaceOpened of " + space_id + ", which is already open");
-        continue;
-      }
-      open = ever_opened = true;
-      code = Text(opened->getCommunityCode());
-      services = "0000";
+      if (open_) return flag("spaces: SpaceOpened of " + id_ + ", which is already open");
+      open_ = ever_opened_ = changed_ = true;
+      code_ = Text(opened->getCommunityCode());
+      services_ = "0000";
       for (schema::SpaceService s : opened->getServices()) {
         const auto index = static_cast<size_t>(s);
-        if (index < services.size()) services[index] = '1';
+        if (index < services_.size()) services_[index] = '1';
       }
+      derived_.Put("S/" + code_ + kSep + id_, services_);
     } else if (d.type == "SpaceClosed") {
-      if (!open) {
-        flag("spaces: SpaceClosed of " + not_open());
-        continue;
-      }
-      open = false;
+      if (!open_) return flag("spaces: SpaceClosed of " + NotOpen());
+      open_ = false;
+      changed_ = true;
+      derived_.Delete("S/" + code_ + kSep + id_);
     } else if (d.type == "ChildEnrolled") {
       Payload<schema::ChildEnrolled> enrolment(d.payload);
       const std::string child = Text(enrolment->getChildRef());
-      if (!open) {
-        flag("enrolment: ChildEnrolled of " + child + " in " + not_open());
-      } else if (!enrolled.insert(child).second) {
-        flag("enrolment: " + child + " is already enrolled in " + space_id);
-      } else {
-        out.emplace_back("E/" + child + kSep + PositionKey(ie.original->position),
-                         code + kSep + std::string(SexName(static_cast<int>(enrolment->getSex()))) +
-                             kSep +
-                             std::string(AgeBandName(static_cast<int>(enrolment->getAgeBand()))) +
-                             kSep + (enrolment->getLeftBehind() ? "1" : "0"));
-      }
+      if (!open_) return flag("enrolment: ChildEnrolled of " + child + " in " + NotOpen());
+      if (Enrolled(child)) return flag("enrolment: " + child + " is already enrolled in " + id_);
+      derived_.Put("e/" + id_ + kSep + child, "");
+      derived_.Put("E/" + child + kSep + PositionKey(original),
+                   code_ + kSep + std::string(SexName(static_cast<int>(enrolment->getSex()))) +
+                       kSep + std::string(AgeBandName(static_cast<int>(enrolment->getAgeBand()))) +
+                       kSep + (enrolment->getLeftBehind() ? "1" : "0"));
     } else if (d.type == "AttendanceRecorded") {
       Payload<schema::AttendanceRecorded> attendance(d.payload);
-      if (!open) {
-        flag("attendance: AttendanceRecorded in " + not_open());
-        continue;
-      }
-      const std::string day = DayKey(attendance->getDate().getDaysSinceEpoch());
+      if (!open_) return flag("attendance: AttendanceRecorded in " + NotOpen());
+      std::string present;
       for (capnp::Text::Reader ref : attendance->getChildRefs()) {
         const std::string child = Text(ref);
-        if (!enrolled.count(child))
-          flag("attendance: " + child + " is not enrolled in " + space_id);
+        if (Enrolled(child))
+          present += (present.empty() ? "" : std::string(1, kSep)) + child;
         else
-          out.emplace_back("A/" + child + kSep + day + kSep + space_id, "");
+          flag("attendance: " + child + " is not enrolled in " + id_);
+      }
+      if (!present.empty())
+        derived_.Put("A/" + DayKey(attendance->getDate().getDaysSinceEpoch()) + kSep + id_ + kSep +
+                         PositionKey(original),
+                     present);
+    }
+  }
+
+  // Writes the fold state if an event changed it (only spaces opening and closing do).
+  void Save() {
+    if (!changed_) return;
+    derived_.state().Put(key_, std::string(open_ ? "1" : "0") + kSep + (ever_opened_ ? "1" : "0") +
+                                   kSep + code_ + kSep + services_);
+  }
+
+ private:
+  bool Enrolled(const std::string& child) const {
+    return derived_.state().Get("e/" + id_ + kSep + child).has_value();
+  }
+  std::string NotOpen() const {
+    return id_ + (ever_opened_ ? ", which is closed" : ", which never opened");
+  }
+
+  std::string id_;
+  std::string key_;
+  Derived& derived_;
+  bool changed_ = false;
+  bool open_ = false;
+  bool ever_opened_ = false;
+  std::string code_;
+  std::string services_;
+};
+
+std::vector<Stored> LoadGroup(const std::string& group, const State& state) {
+  std::vector<Stored> events;
+  state.Scan("m/" + group + kSep, [&](std::string_view key, std::string_view value) {
+    std::vector<std::string> f = Split(value, 4);
+    events.push_back({ParsePosition(key.substr(key.size() - 16)), std::move(f[0]), std::move(f[1]),
+                      std::stoull(f[2]), std::move(f[3])});
+    return true;
+  });
+  return events;
+}
+
+// Folds `group` again from all its events and replaces its derived records.
+void Refold(const std::string& group, State& state) {
+  const std::vector<Stored> events = LoadGroup(group, state);
+  std::vector<CaseEventInput> inputs(events.size());
+  std::vector<const CaseEventInput*> known;
+  for (size_t i = 0; i < events.size(); ++i) {
+    inputs[i].position = events[i].position;
+    inputs[i].type = events[i].type;
+    inputs[i].corrects = events[i].corrects;
+    inputs[i].payload = events[i].payload;
+    known.push_back(&inputs[i]);
+  }
+  auto stored = [&](const CaseEventInput* input) -> const Stored& {
+    return events[static_cast<size_t>(input - inputs.data())];
+  };
+
+  const std::string id = group.substr(2);
+  // A correction stays in the stream of what it corrects (docs/events.md section 5), and a
+  // correction of a space event may not move it to another space.
+  std::map<uint64_t, const Stored*> by_position;
+  for (const Stored& e : events) by_position[e.position] = &e;
+  const caseledger::CorrectionCheck check = [&](const CaseEventInput& input) -> std::string {
+    const Stored& correction = stored(&input);
+    auto target = by_position.find(correction.corrects);
+    if (target != by_position.end() && target->second->stream != correction.stream)
+      return "is in stream " + correction.stream + ", not in " + target->second->stream +
+             " where position " + std::to_string(correction.corrects) + " is";
+    if (!group.starts_with("s/")) return "";
+    const std::string named = SpaceIdOf(correction.type, correction.payload);
+    return named == id ? "" : "names space " + named + " instead of " + id;
+  };
+  std::vector<caseledger::CorrectionProblem> problems;
+  auto effective = caseledger::ResolveCorrections(known, {}, problems, check);
+  if (!effective.ok()) throw PluginError("coverage: " + effective.status().message());
+
+  Derived derived(state, group);
+  derived.Clear();
+  // Refused corrections break a coverage state machine only for space events; the case and
+  // community registries are other plugins' state machines.
+  for (const caseledger::CorrectionProblem& p : problems) {
+    const Stored& e = stored(*std::find_if(known.begin(), known.end(),
+                                           [&](auto* k) { return k->position == p.position; }));
+    if (const std::string machine = Machine(e.type); !machine.empty())
+      derived.Anomaly(p.position, e.stream, "", machine + ": " + p.what);
+  }
+
+  if (group.starts_with("s/")) {
+    SpaceFold fold(id, derived);
+    fold.Reset();
+    for (const caseledger::EffectiveEvent& e : *effective)
+      fold.Apply(stored(e.data), e.original->position);
+    fold.Save();
+  } else if (group.starts_with("c/")) {
+    // Each registration in effect registers its (possibly corrected) code; where several
+    // name one code, the query takes the population of the data at the highest position.
+    for (const caseledger::EffectiveEvent& e : *effective) {
+      const Stored& data = stored(e.data);
+      Payload<schema::CommunityRegistered> registered(data.payload);
+      derived.Put(
+          "C/" + Text(registered->getCode()) + kSep + group + kSep +
+              PositionKey(e.original->position),
+          PositionKey(data.position) + kSep + std::to_string(registered->getChildPopulation()));
+    }
+  } else if (group.starts_with("k/")) {
+    // A case: its first CaseOpened in effect gives the community and the vulnerability
+    // flags; its latest ConsentRecorded in effect after that (either subject) decides
+    // reporting, as the SDK's case reducer ignores case events before CaseOpened.
+    std::string code;
+    bool opened = false;
+    bool vulnerable = false;
+    bool reporting = false;
+    for (const caseledger::EffectiveEvent& e : *effective) {
+      const Stored& d = stored(e.data);
+      if (d.type == "CaseOpened" && !opened) {
+        Payload<schema::CaseOpened> case_opened(d.payload);
+        opened = true;
+        code = Text(case_opened->getCommunityCode());
+        vulnerable = case_opened->getVulnerabilities().size() > 0;
+      } else if (d.type == "ConsentRecorded" && opened) {
+        reporting = Payload<schema::ConsentRecorded>(d.payload)->getConsentForReporting();
       }
     }
+    if (opened && vulnerable) derived.Put("V/" + code + kSep + id, reporting ? "1" : "0");
   }
-  if (open) out.emplace_back("S/" + code + kSep + space_id, services);
-}
-
-// A community's registration: the latest one in effect gives its code and population.
-void FoldCommunity(const std::string& group, const std::vector<Stored>& events, Records& out,
-                   std::vector<Anomaly>& anomalies) {
-  const std::vector<InEffect> in_effect = Resolve(
-      events, [](const Stored&) { return std::string(); }, anomalies);
-  if (in_effect.empty()) return;
-  const InEffect& latest = in_effect.back();
-  Payload<schema::CommunityRegistered> registered(latest.data->payload);
-  out.emplace_back(
-      "C/" + Text(registered->getCode()) + kSep + group,
-      PositionKey(latest.data->position) + kSep + std::to_string(registered->getChildPopulation()));
-}
-
-// A case: its first CaseOpened in effect gives the community and the vulnerability flags;
-// its latest ConsentRecorded in effect (either subject) decides reporting.
-void FoldCase(const std::string& stream, const std::vector<Stored>& events, Records& out,
-              std::vector<Anomaly>& anomalies) {
-  const std::vector<InEffect> in_effect = Resolve(
-      events, [](const Stored&) { return std::string(); }, anomalies);
-  std::string code;
-  bool opened = false;
-  bool vulnerable = false;
-  bool reporting = false;
-  for (const InEffect& ie : in_effect) {
-    if (ie.data->type == "CaseOpened" && !opened) {
-      Payload<schema::CaseOpened> case_opened(ie.data->payload);
-      opened = true;
-      code = Text(case_opened->getCommunityCode());
-      vulnerable = case_opened->getVulnerabilities().size() > 0;
-    } else if (ie.data->type == "ConsentRecorded") {
-      reporting = Payload<schema::ConsentRecorded>(ie.data->payload)->getConsentForReporting();
-    }
-  }
-  if (opened && vulnerable) out.emplace_back("V/" + code + kSep + stream, reporting ? "1" : "0");
+  // "o/": a correction of nothing; its problem above is all it gives (none once voided).
 }
 
 }  // namespace
@@ -273,6 +313,13 @@ std::string PositionKey(uint64_t position) {
 }
 
 uint64_t ParsePosition(std::string_view hex) { return std::stoull(std::string(hex), nullptr, 16); }
+
+std::string DayKey(int64_t days_since_epoch) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%010lld",
+                static_cast<long long>(days_since_epoch + (int64_t{1} << 31)));
+  return buffer;
+}
 
 std::vector<std::string> Split(std::string_view s, size_t fields) {
   std::vector<std::string> parts;
@@ -296,75 +343,41 @@ std::string_view AgeBandName(int age_band) {
   return age_band >= 0 && age_band < 4 ? kNames[age_band] : "unknown";
 }
 
-void Ingest(const Event& e, State& state, std::set<std::string>& touched) {
-  const std::string type(e.type());
-  std::string group;
-  if (type == "EntryVoided" || e.corrects() != 0) {
-    // Joins the group of the event it names; a void of nothing we keep changes nothing.
-    const uint64_t target = type == "EntryVoided" ? VoidTarget(e.payload()) : e.corrects();
-    if (target < e.position())
-      if (auto indexed = state.Get("r/" + PositionKey(target))) group = Split(*indexed, 2)[0];
-    if (group.empty() && type != "EntryVoided" && IsSpaceType(type))
-      group = "o/" + PositionKey(e.position());
-  } else {
-    group = GroupOf(e);
-  }
-  const std::string position = PositionKey(e.position());
-  state.Put("r/" + position, group + kSep + type);
-  if (group.empty()) return;
-  state.Put("m/" + group + kSep + position, type + kSep + std::string(e.stream()) + kSep +
-                                                std::to_string(e.corrects()) + kSep +
-                                                std::string(e.payload()));
-  touched.insert(group);
-}
-
-void Recompute(const std::string& group, State& state) {
-  std::vector<Stored> events;
-  state.Scan("m/" + group + kSep, [&](std::string_view key, std::string_view value) {
-    std::vector<std::string> f = Split(value, 4);
-    events.push_back({ParsePosition(key.substr(key.size() - 16)), std::move(f[0]), std::move(f[1]),
-                      std::stoull(f[2]), std::move(f[3])});
-    return true;
-  });
-
-  Records out;
-  std::vector<Anomaly> anomalies;
-  const std::string id = group.substr(2);
-  if (group.starts_with("s/"))
-    FoldSpace(id, events, out, anomalies);
-  else if (group.starts_with("c/"))
-    FoldCommunity(group, events, out, anomalies);
-  else if (group.starts_with("k/"))
-    FoldCase(id, events, out, anomalies);
-  else  // "o/": corrections of nothing; Resolve lists them unless voided
-    Resolve(
-        events, [](const Stored&) { return std::string(); }, anomalies);
-  int seq = 0;
-  for (const Anomaly& a : anomalies) {
-    char suffix[16];
-    std::snprintf(suffix, sizeof suffix, "%06d", seq++);
-    out.emplace_back("N/" + PositionKey(a.position) + kSep + suffix,
-                     a.stream + kSep + a.code + kSep + a.rule);
-  }
-
-  const std::string list_key = "d/" + group;
-  if (auto previous = state.Get(list_key)) {
-    std::string_view rest = *previous;
-    while (!rest.empty()) {
-      const size_t at = rest.find(kListSep);
-      state.Delete(rest.substr(0, at));
-      rest.remove_prefix(at == std::string_view::npos ? rest.size() : at + 1);
+void ApplyBatch(std::span<const Event> events, State& state) {
+  std::set<std::string> refold;  // groups to fold again from scratch after the batch
+  for (const Event& e : events) {
+    const std::string type(e.type());
+    const bool original = type != "EntryVoided" && e.corrects() == 0;
+    std::string group;
+    if (original) {
+      group = GroupOf(e);
+    } else {
+      // Joins the group of the event it names; a void of nothing we keep changes nothing.
+      const uint64_t target = type == "EntryVoided" ? VoidTarget(e.payload()) : e.corrects();
+      if (target < e.position())
+        if (auto indexed = state.Get("r/" + PositionKey(target))) group = Split(*indexed, 2)[0];
+      if (group.empty() && type != "EntryVoided" && IsSpaceType(type))
+        group = "o/" + PositionKey(e.position());
+    }
+    const std::string position = PositionKey(e.position());
+    state.Put("r/" + position, group + kSep + type);
+    if (group.empty()) continue;
+    Stored stored{e.position(), type, std::string(e.stream()), e.corrects(),
+                  std::string(e.payload())};
+    state.Put("m/" + group + kSep + position, stored.type + kSep + stored.stream + kSep +
+                                                  std::to_string(stored.corrects) + kSep +
+                                                  stored.payload);
+    if (original && group.starts_with("s/") && !refold.count(group)) {
+      // The space's fold so far is exact: a new original only extends it.
+      Derived derived(state, group);
+      SpaceFold fold(group.substr(2), derived);
+      fold.Apply(stored, stored.position);
+      fold.Save();
+    } else {
+      refold.insert(group);
     }
   }
-  std::string list;
-  for (const auto& [key, value] : out) {
-    state.Put(key, value);
-    list += (list.empty() ? "" : std::string(1, kListSep)) + key;
-  }
-  if (list.empty())
-    state.Delete(list_key);
-  else
-    state.Put(list_key, list);
+  for (const std::string& group : refold) Refold(group, state);
 }
 
 }  // namespace coverage

@@ -240,8 +240,14 @@ void CaseFold::CaseReopened(PayloadMessage&, const InEffect& e) {
   last_milestone_ = Milestone::kReopened;
 }
 
+// The assignment state machine: an assignment moves the case to another owner (newOwner
+// is required); one to the current owner changes nothing, not even when ownership began.
 void CaseFold::CaseAssigned(PayloadMessage& m, const InEffect& e) {
-  s_.owner = Str(m.Root<schema::CaseAssigned>().getNewOwner());
+  std::string owner = Str(m.Root<schema::CaseAssigned>().getNewOwner());
+  if (owner == s_.owner)
+    return Anomaly(e.position(),
+                   "assignment: CaseAssigned to " + owner + ", who already owns the case");
+  s_.owner = std::move(owner);
   s_.owner_since = e.when;
 }
 
@@ -496,7 +502,8 @@ Result<Position> VoidedPosition(const CaseEventInput& e) {
 
 Result<std::vector<EffectiveEvent>> ResolveCorrections(std::span<const CaseEventInput* const> known,
                                                        std::span<const Position> voided,
-                                                       std::vector<CorrectionProblem>& problems) {
+                                                       std::vector<CorrectionProblem>& problems,
+                                                       const CorrectionCheck& refuse) {
   auto find = [&](Position p) -> const CaseEventInput* {
     auto it = std::lower_bound(known.begin(), known.end(), p,
                                [](const CaseEventInput* e, Position q) { return e->position < q; });
@@ -543,6 +550,12 @@ Result<std::vector<EffectiveEvent>> ResolveCorrections(std::span<const CaseEvent
         continue;
       }
       root = r->second;
+    }
+    if (refuse) {
+      if (const std::string why = refuse(*e); !why.empty()) {
+        problems.push_back({e->position, "the " + Str(e->type) + " " + why});
+        continue;
+      }
     }
     root_of[e->position] = root;
     replacement[root] = e;

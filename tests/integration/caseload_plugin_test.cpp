@@ -112,6 +112,19 @@ TEST_F(CaseloadPlugin, CaseloadBandsCountCaseworkersAndDirectorsIncludingThoseWi
             "130111,30+,0\n");
 }
 
+TEST_F(CaseloadPlugin, ABandCountsAllAWorkersOpenCasesWhereverTheyAre) {
+  // w-1 (of community 130111200201) takes 10 more cases in another county: 11 open cases,
+  // all of which count, even when the prefix selects only w-1's own community.
+  for (int i = 0; i < 10; ++i) Open("case-x" + std::to_string(i), "130112000101", "w-1", 5);
+  EXPECT_EQ(s_.QueryCsv("caseload", "caseload_bands",
+                        {{"level", "community"}, {"prefix", "130111200201"}}),
+            "area,band,workers\n"
+            "130111200201,0-9,0\n"
+            "130111200201,10-19,1\n"
+            "130111200201,20-29,0\n"
+            "130111200201,30+,0\n");
+}
+
 TEST_F(CaseloadPlugin, WorkerRegistrationsFollowTheirCorrectionsAndVoids) {
   // w-2 was registered as a director by mistake: corrected to supervisor, out of the bands.
   const Position registered = 2;

@@ -327,6 +327,9 @@ TEST_F(CoveragePlugin, AnomaliesListEventsThatBreakTheSpaceEnrolmentAndAttendanc
                  R"("ageBand":"6-11"})");
   const Position other_space = s_.Correct(opened, "space-sp-1", "SpaceOpened", s_.DaysAgo(1), "w-3",
                                           SpaceJson("sp-2", "130111200201", R"("referral")"));
+  const Position other_stream =
+      s_.Correct(opened, "space-sp-7", "SpaceOpened", s_.DaysAgo(1), "w-3",
+                 SpaceJson("sp-1", "130111200201", R"("referral")"));
 
   auto row = [](Position p, const std::string& stream, const std::string& rule) {
     return std::to_string(p) + "," + stream + "," + rule + "\n";
@@ -346,7 +349,10 @@ TEST_F(CoveragePlugin, AnomaliesListEventsThatBreakTheSpaceEnrolmentAndAttendanc
               "enrolment: the ChildEnrolled corrects position " + std::to_string(opened) +
                   ", which holds a SpaceOpened") +
           row(other_space, "space-sp-1",
-              "spaces: the SpaceOpened names space sp-2 instead of sp-1"));
+              "spaces: the SpaceOpened names space sp-2 instead of sp-1") +
+          row(other_stream, "space-sp-7",
+              "spaces: the SpaceOpened is in stream space-sp-7, not in space-sp-1 where position " +
+                  std::to_string(opened) + " is"));
   // The figures ignore them: one covered community, one child enrolled once, with
   // recreation only (the refused correction changed nothing).
   EXPECT_EQ(Csv("communities"),

@@ -6,6 +6,9 @@
 // with the plugins or with the SDK's case reducer: only the schema's generated readers
 // (to decode payloads) and the projector's table type and CSV printing (to compare).
 //
+// The ledger is built, read back and projected by tests/support/generated_ledger.h (as in
+// coverage_bruteforce_test); this file keeps its recomputation, its tail and its questions.
+//
 // Each ledger holds 15,000 generated lines, then a short tail of hand-picked events on
 // generated cases (see AppendTail: voids of figure-bearing events, a void of a void, a
 // CaseOpened on a closed case, corrections of CaseOpened and ReferralMade, an acceptance by
@@ -49,21 +52,16 @@
 // - Table shapes (which rows exist, their order, null cells) are the plugins' presentation,
 //   read from plugins/*/figures.cpp: e.g. times, success_rate and summary list every area
 //   holding a reportable case, even with no referral; overdue omits owners with nothing due.
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <cstring>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -71,17 +69,19 @@
 
 #include "caseledger/case_events.h"
 #include "caseledger/ledger.h"
-#include "gen/generator.h"
-#include "projector.h"
+#include "generated_ledger.h"
 #include "query_table.h"
 #include "scenario_ledger.h"
 #include "schema/case_events.capnp.h"
-#include "temp_dir.h"
 
 namespace caseledger {
 namespace {
 
 using projector::QueryTable;
+using testing::DecodePayload;
+using testing::NewTable;
+using testing::RawEvent;
+using testing::TextOf;
 using Type = QueryTable::Type;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
@@ -90,36 +90,7 @@ constexpr int64_t kDay = 24 * kHour;
 constexpr int64_t kWeek = 7 * kDay;
 
 // ---------------------------------------------------------------------------------------
-// The raw events, copied out of the ledger.
-
-struct Raw {
-  Position position = 0;
-  std::string stream, type, actor, payload;
-  int64_t recorded = 0, occurred = 0;  // microseconds since the epoch; occurred 0 = not given
-  Position corrects = 0;
-};
-
-// Decodes `bytes` (an unpacked capnp message whose root is T) and hands the root to `use`.
-template <typename T, typename F>
-void Decode(const std::string& bytes, F&& use) {
-  std::vector<capnp::word> words((bytes.size() + sizeof(capnp::word) - 1) / sizeof(capnp::word));
-  if (!bytes.empty()) std::memcpy(words.data(), bytes.data(), bytes.size());
-  capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(words.data(), words.size()));
-  use(reader.getRoot<T>());
-}
-
-std::string Text(capnp::Text::Reader t) { return std::string(t.cStr()); }
-
-std::string SexName(schema::Sex s) {
-  switch (s) {
-    case schema::Sex::FEMALE:
-      return "female";
-    case schema::Sex::MALE:
-      return "male";
-    default:
-      return "unknown";
-  }
-}
+// The schema's enums, named as the plugins name them.
 
 std::string RiskName(schema::RiskLevel r) {
   switch (r) {
@@ -201,23 +172,24 @@ std::optional<int64_t> TimeframeLength(schema::ResponseTimeframe t) {
 // Voids and corrections: which data stands at each original's place.
 
 struct InEffect {
-  const Raw* data = nullptr;  // the original, or its latest correction
-  int64_t when = 0;           // occurred-at (the data's, else the original's), else recorded-at
+  const RawEvent* data = nullptr;  // the original, or its latest correction
+  int64_t when = 0;  // occurred-at (the data's, else the original's), else recorded-at
 };
 
 // `events` holds positions 1..n in order; the answer lists the originals still standing.
-std::vector<InEffect> Resolve(const std::vector<Raw>& events) {
+std::vector<InEffect> Resolve(const std::vector<RawEvent>& events) {
   std::set<Position> withdrawn;
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
     if (it->type != "EntryVoided" || withdrawn.count(it->position)) continue;
-    Decode<schema::EntryVoided>(it->payload, [&](auto v) { withdrawn.insert(v.getPosition()); });
+    DecodePayload<schema::EntryVoided>(it->payload,
+                                       [&](auto v) { withdrawn.insert(v.getPosition()); });
   }
-  std::map<Position, Position> original_of;  // valid correction -> the original it replaces
-  std::map<Position, const Raw*> latest;     // original -> its latest valid correction
-  for (const Raw& e : events) {
+  std::map<Position, Position> original_of;    // valid correction -> the original it replaces
+  std::map<Position, const RawEvent*> latest;  // original -> its latest valid correction
+  for (const RawEvent& e : events) {
     if (e.corrects == 0 || e.type == "EntryVoided" || withdrawn.count(e.position)) continue;
     if (e.corrects >= e.position) continue;
-    const Raw& target = events[e.corrects - 1];
+    const RawEvent& target = events[e.corrects - 1];
     if (target.stream != e.stream || target.type != e.type) continue;
     if (withdrawn.count(target.position)) {
       withdrawn.insert(e.position);  // goes with what it corrects
@@ -233,10 +205,10 @@ std::vector<InEffect> Resolve(const std::vector<Raw>& events) {
     latest[original] = &e;
   }
   std::vector<InEffect> standing;
-  for (const Raw& e : events) {
+  for (const RawEvent& e : events) {
     if (e.corrects != 0 || e.type == "EntryVoided" || withdrawn.count(e.position)) continue;
     const auto found = latest.find(e.position);
-    const Raw* data = found == latest.end() ? &e : found->second;
+    const RawEvent* data = found == latest.end() ? &e : found->second;
     const int64_t when = data->occurred ? data->occurred : e.occurred ? e.occurred : e.recorded;
     standing.push_back({data, when});
   }
@@ -282,21 +254,21 @@ struct Case {
   }
 };
 
-void Step(Case& c, const Raw& e, int64_t when) {
+void Step(Case& c, const RawEvent& e, int64_t when) {
   const std::string& t = e.type;
   const std::string& p = e.payload;
   if (!c.opened && t != "CaseOpened") return;
   if (t == "CaseOpened") {
     if (c.open) return;
-    Decode<schema::CaseOpened>(p, [&](auto o) {
+    DecodePayload<schema::CaseOpened>(p, [&](auto o) {
       if (!c.opened) {
         c.opened = true;
-        c.community = Text(o.getCommunityCode());
-        c.sex = SexName(o.getSex());
+        c.community = TextOf(o.getCommunityCode());
+        c.sex = testing::SexName(o.getSex());
         c.vulnerable = o.getVulnerabilities().size() > 0;
         c.first_opened = when;
       }
-      c.owner = Text(o.getOwner());
+      c.owner = TextOf(o.getOwner());
     });
     c.open = true;
     c.last_opened = c.owner_since = when;
@@ -310,63 +282,63 @@ void Step(Case& c, const Raw& e, int64_t when) {
     c.open = true;
     c.last_opened = c.owner_since = when;
   } else if (t == "CaseAssigned") {
-    Decode<schema::CaseAssigned>(p, [&](auto a) { c.owner = Text(a.getNewOwner()); });
+    DecodePayload<schema::CaseAssigned>(p, [&](auto a) { c.owner = TextOf(a.getNewOwner()); });
     c.owner_since = when;
   } else if (t == "ConsentRecorded") {
-    Decode<schema::ConsentRecorded>(
+    DecodePayload<schema::ConsentRecorded>(
         p, [&](auto r) { c.consent_for_reporting = r.getConsentForReporting(); });
   } else if (t == "RiskAssessed") {
-    Decode<schema::RiskAssessed>(p, [&](auto r) { c.risk = RiskName(r.getLevel()); });
+    DecodePayload<schema::RiskAssessed>(p, [&](auto r) { c.risk = RiskName(r.getLevel()); });
   } else if (t == "AssessmentRequested") {
-    Decode<schema::AssessmentRequested>(p, [&](auto r) {
+    DecodePayload<schema::AssessmentRequested>(p, [&](auto r) {
       c.assessments.push_back({"", r.getDue().getMicros(), false});
     });
   } else if (t == "AssessmentCompleted") {
     for (Work& a : c.assessments) a.done = true;
   } else if (t == "CasePlanSet") {
-    Decode<schema::CasePlanSet>(p, [&](auto r) {
+    DecodePayload<schema::CasePlanSet>(p, [&](auto r) {
       c.case_plans.push_back({"", r.getDue().getMicros(), false});
     });
   } else if (t == "ApprovalRequested") {
-    Decode<schema::ApprovalRequested>(
+    DecodePayload<schema::ApprovalRequested>(
         p, [&](auto r) { c.pending_approvals.insert(KindName(r.getKind())); });
   } else if (t == "ApprovalDecided") {
-    Decode<schema::ApprovalDecided>(p, [&](auto r) {
+    DecodePayload<schema::ApprovalDecided>(p, [&](auto r) {
       const std::string kind = KindName(r.getKind());
       if (c.pending_approvals.erase(kind) == 0) return;  // nothing to decide
       if (kind == "case_plan" && r.getDecision() == schema::Decision::APPROVED)
         for (Work& plan : c.case_plans) plan.done = true;
     });
   } else if (t == "ServicePlanned") {
-    Decode<schema::ServicePlanned>(p, [&](auto s) {
-      const std::string id = Text(s.getServiceId());
+    DecodePayload<schema::ServicePlanned>(p, [&](auto s) {
+      const std::string id = TextOf(s.getServiceId());
       if (Case::Find(c.services, id)) return;
       std::optional<int64_t> due;
       if (auto length = TimeframeLength(s.getResponseTimeframe())) due = when + *length;
       c.services.push_back({id, due, false});
     });
   } else if (t == "ServiceDelivered") {
-    Decode<schema::ServiceDelivered>(p, [&](auto s) {
-      if (Work* w = Case::Find(c.services, Text(s.getServiceId()))) w->done = true;
+    DecodePayload<schema::ServiceDelivered>(p, [&](auto s) {
+      if (Work* w = Case::Find(c.services, TextOf(s.getServiceId()))) w->done = true;
     });
   } else if (t == "FollowUpScheduled") {
-    Decode<schema::FollowUpScheduled>(p, [&](auto f) {
-      const std::string id = Text(f.getFollowUpId());
+    DecodePayload<schema::FollowUpScheduled>(p, [&](auto f) {
+      const std::string id = TextOf(f.getFollowUpId());
       if (Case::Find(c.follow_ups, id)) return;
       c.follow_ups.push_back({id, f.getNeededBy().getMicros(), false});
     });
   } else if (t == "FollowUpCompleted") {
-    Decode<schema::FollowUpCompleted>(p, [&](auto f) {
-      if (Work* w = Case::Find(c.follow_ups, Text(f.getFollowUpId()))) w->done = true;
+    DecodePayload<schema::FollowUpCompleted>(p, [&](auto f) {
+      if (Work* w = Case::Find(c.follow_ups, TextOf(f.getFollowUpId()))) w->done = true;
     });
   } else if (t == "ReferralMade") {
-    Decode<schema::ReferralMade>(p, [&](auto m) {
+    DecodePayload<schema::ReferralMade>(p, [&](auto m) {
       Referral r;
-      r.id = Text(m.getReferralId());
+      r.id = TextOf(m.getReferralId());
       if (c.FindReferral(r.id)) return;
       r.service_type = ServiceTypeName(m.getServiceType());
-      r.to_agency = Text(m.getToAgency());
-      r.to_user = Text(m.getToUser());
+      r.to_agency = TextOf(m.getToAgency());
+      r.to_user = TextOf(m.getToUser());
       r.consent_overridden = m.getConsentOverridden();
       r.made = when;
       c.referrals.push_back(std::move(r));
@@ -374,9 +346,9 @@ void Step(Case& c, const Raw& e, int64_t when) {
   } else if (t == "ReferralAccepted" || t == "ReferralRejected") {
     std::string id;
     if (t == "ReferralAccepted")
-      Decode<schema::ReferralAccepted>(p, [&](auto m) { id = Text(m.getReferralId()); });
+      DecodePayload<schema::ReferralAccepted>(p, [&](auto m) { id = TextOf(m.getReferralId()); });
     else
-      Decode<schema::ReferralRejected>(p, [&](auto m) { id = Text(m.getReferralId()); });
+      DecodePayload<schema::ReferralRejected>(p, [&](auto m) { id = TextOf(m.getReferralId()); });
     Referral* r = c.FindReferral(id);
     if (!r || r->state != "in_progress") return;
     if (!r->to_user.empty() && e.actor != r->to_user) return;  // only the named recipient
@@ -384,21 +356,21 @@ void Step(Case& c, const Raw& e, int64_t when) {
     r->responded = when;
   } else if (t == "ReferralCompleted") {
     std::string id;
-    Decode<schema::ReferralCompleted>(p, [&](auto m) { id = Text(m.getReferralId()); });
+    DecodePayload<schema::ReferralCompleted>(p, [&](auto m) { id = TextOf(m.getReferralId()); });
     Referral* r = c.FindReferral(id);
     if (!r || r->state != "accepted") return;
     r->state = "completed";
     r->completed = when;
   } else if (t == "ReferralRevoked") {
     std::string id;
-    Decode<schema::ReferralRevoked>(p, [&](auto m) { id = Text(m.getReferralId()); });
+    DecodePayload<schema::ReferralRevoked>(p, [&](auto m) { id = TextOf(m.getReferralId()); });
     Referral* r = c.FindReferral(id);
     if (!r || (r->state != "in_progress" && r->state != "accepted")) return;
     r->state = "revoked";
   } else if (t == "TransferInitiated") {
     if (c.transfer) return;
-    Decode<schema::TransferInitiated>(p, [&](auto m) {
-      c.transfer = std::make_pair(Text(m.getToAgency()), Text(m.getToUser()));
+    DecodePayload<schema::TransferInitiated>(p, [&](auto m) {
+      c.transfer = std::make_pair(TextOf(m.getToAgency()), TextOf(m.getToUser()));
     });
   } else if (t == "TransferAccepted") {
     if (!c.transfer) return;
@@ -421,18 +393,18 @@ struct World {
   std::map<std::string, Worker> workers;  // by worker id
 };
 
-World Recompute(const std::vector<Raw>& events) {
+World Recompute(const std::vector<RawEvent>& events) {
   World w;
   w.t = events.back().recorded;
   for (const InEffect& e : Resolve(events)) {
-    const Raw& d = *e.data;
+    const RawEvent& d = *e.data;
     if (d.type == "WorkerRegistered") {
-      Decode<schema::WorkerRegistered>(d.payload, [&](auto r) {
-        w.workers[Text(r.getWorkerId())] = {RoleName(r.getRole()), Text(r.getLocationCode())};
+      DecodePayload<schema::WorkerRegistered>(d.payload, [&](auto r) {
+        w.workers[TextOf(r.getWorkerId())] = {RoleName(r.getRole()), TextOf(r.getLocationCode())};
       });
     } else if (d.type == "WorkerRoleChanged") {
-      Decode<schema::WorkerRoleChanged>(d.payload, [&](auto r) {
-        w.workers[Text(r.getWorkerId())] = {RoleName(r.getRole()), Text(r.getLocationCode())};
+      DecodePayload<schema::WorkerRoleChanged>(d.payload, [&](auto r) {
+        w.workers[TextOf(r.getWorkerId())] = {RoleName(r.getRole()), TextOf(r.getLocationCode())};
       });
     } else if (d.stream.starts_with("case-")) {
       Step(w.cases[d.stream], d, e.when);
@@ -446,12 +418,6 @@ World Recompute(const std::vector<Raw>& events) {
 
 std::string Area(const std::string& code, size_t digits) {
   return code.substr(0, std::min(code.size(), digits));
-}
-
-QueryTable NewTable(std::initializer_list<std::pair<const char*, Type>> columns) {
-  QueryTable table;
-  for (const auto& [name, type] : columns) table.columns.push_back({name, type});
-  return table;
 }
 
 QueryTable::Cell Share(int64_t part, int64_t whole) {
@@ -722,29 +688,9 @@ constexpr uint64_t kEvents = 15'000;
 Position AppendOne(Ledger& ledger, const std::string& stream, const std::string& type,
                    Timestamp when, const std::string& actor, const std::string& json,
                    Position corrects, std::string& error) {
-  auto event_type = LookupEventType(type);
-  auto payload = event_type.ok() ? PayloadFromJson(**event_type, json)
-                                 : Result<std::string>(event_type.status());
-  if (!payload.ok()) {
-    error += type + " " + json + ": " + payload.status().ToString() + "; ";
-    return 0;
-  }
-  AppendRequest request;
-  request.stream = stream;
-  ProposedEvent& e = request.events.emplace_back();
-  e.id = EventId::Random();
-  e.type = type;
-  e.occurred_at = when;
-  e.actor = Actor{actor, "caseworker", "agency-of-" + actor};
-  e.corrects = corrects;
-  if (corrects) e.correction_reason = "brute-force test";
-  e.payload = std::move(*payload);
-  auto appended = ledger.Append(request);
-  if (!appended.ok()) {
-    error += stream + " " + type + ": " + appended.status().ToString() + "; ";
-    return 0;
-  }
-  return appended->last_position;
+  return testing::AppendJsonEvent(ledger, stream, type, when,
+                                  Actor{actor, "caseworker", "agency-of-" + actor}, json, corrects,
+                                  error);
 }
 
 // After the generated lines, a few events the generator does not write but DOMAIN.md
@@ -756,17 +702,17 @@ Position AppendOne(Ledger& ledger, const std::string& stream, const std::string&
 // referral by someone other than its named recipient, then its ReferralRejected by the
 // recipient; a correction of another in-progress ReferralMade (other service type and
 // recipient, no occurred-at: the original's counts). Returns "" or what went wrong.
-std::string AppendTail(Ledger& ledger, const std::vector<Raw>& generated) {
+std::string AppendTail(Ledger& ledger, const std::vector<RawEvent>& generated) {
   struct Stream {
-    std::vector<const Raw*> events;  // its generated events, corrections left out
-    const Raw* last_milestone = nullptr;
-    const Raw* first_opened = nullptr;
-    const Raw* last_risk = nullptr;
+    std::vector<const RawEvent*> events;  // its generated events, corrections left out
+    const RawEvent* last_milestone = nullptr;
+    const RawEvent* first_opened = nullptr;
+    const RawEvent* last_risk = nullptr;
   };
   std::map<std::string, Stream> streams;
   int64_t last_occurred = 0;
   std::vector<std::string> communities;
-  for (const Raw& e : generated) {
+  for (const RawEvent& e : generated) {
     last_occurred = std::max(last_occurred, e.occurred);
     if (!e.stream.starts_with("case-") || e.corrects) continue;
     Stream& st = streams[e.stream];
@@ -775,8 +721,8 @@ std::string AppendTail(Ledger& ledger, const std::vector<Raw>& generated) {
       st.last_milestone = &e;
     if (e.type == "CaseOpened" && !st.first_opened) {
       st.first_opened = &e;
-      Decode<schema::CaseOpened>(
-          e.payload, [&](auto o) { communities.push_back(Text(o.getCommunityCode())); });
+      DecodePayload<schema::CaseOpened>(
+          e.payload, [&](auto o) { communities.push_back(TextOf(o.getCommunityCode())); });
     }
     if (e.type == "RiskAssessed") st.last_risk = &e;
   }
@@ -807,10 +753,11 @@ std::string AppendTail(Ledger& ledger, const std::vector<Raw>& generated) {
       if (c != code) return c;
     return code;
   };
-  auto opened_json = [&](const Raw& original, const std::string& community,
+  auto opened_json = [&](const RawEvent& original, const std::string& community,
                          const std::string& owner) {
     std::string child;
-    Decode<schema::CaseOpened>(original.payload, [&](auto o) { child = Text(o.getChildRef()); });
+    DecodePayload<schema::CaseOpened>(original.payload,
+                                      [&](auto o) { child = TextOf(o.getChildRef()); });
     return R"({"childRef":")" + child +
            R"(","name":"A Child","sex":"male","ageBand":"6-11","communityCode":")" + community +
            R"(","identificationChannel":"school","agency":"county","vulnerabilities":["disability"])" +
@@ -827,8 +774,8 @@ std::string AppendTail(Ledger& ledger, const std::vector<Raw>& generated) {
     AppendOne(ledger, name, "EntryVoided", later, "u-audit", void_of(st->last_risk->position), 0,
               error);
   if (auto [name, st] = pick(closed); st) {
-    Decode<schema::CaseOpened>(st->first_opened->payload,
-                               [&](auto o) { community_of = Text(o.getCommunityCode()); });
+    DecodePayload<schema::CaseOpened>(st->first_opened->payload,
+                                      [&](auto o) { community_of = TextOf(o.getCommunityCode()); });
     AppendOne(ledger, name, "CaseOpened", later, "u-director",
               opened_json(*st->first_opened, elsewhere(community_of), ""), 0, error);
   }
@@ -838,25 +785,25 @@ std::string AppendTail(Ledger& ledger, const std::vector<Raw>& generated) {
   if (auto [name, st] =
           pick([](const Stream& s) { return s.last_milestone->type != "CaseClosed"; });
       st) {
-    Decode<schema::CaseOpened>(st->first_opened->payload,
-                               [&](auto o) { community_of = Text(o.getCommunityCode()); });
+    DecodePayload<schema::CaseOpened>(st->first_opened->payload,
+                                      [&](auto o) { community_of = TextOf(o.getCommunityCode()); });
     AppendOne(ledger, name, "CaseOpened", FromMicros(st->first_opened->occurred), "u-director",
               opened_json(*st->first_opened, elsewhere(community_of), ""),
               st->first_opened->position, error);
   }
   // Referrals still in progress with a named recipient, by stream: (ReferralMade, id, to user).
-  std::vector<std::tuple<std::string, const Raw*, std::string, std::string>> in_progress;
+  std::vector<std::tuple<std::string, const RawEvent*, std::string, std::string>> in_progress;
   for (const auto& [name, st] : streams) {
     if (used.count(name)) continue;
-    for (const Raw* e : st.events) {
+    for (const RawEvent* e : st.events) {
       if (e->type != "ReferralMade") continue;
       std::string id, to_user;
-      Decode<schema::ReferralMade>(e->payload, [&](auto m) {
-        id = Text(m.getReferralId());
-        to_user = Text(m.getToUser());
+      DecodePayload<schema::ReferralMade>(e->payload, [&](auto m) {
+        id = TextOf(m.getReferralId());
+        to_user = TextOf(m.getToUser());
       });
       bool moved = false;
-      for (const Raw* later_event : st.events)
+      for (const RawEvent* later_event : st.events)
         if (later_event->position > e->position && later_event->type.starts_with("Referral") &&
             later_event->payload.find(id) != std::string::npos)
           moved = true;
@@ -873,107 +820,14 @@ std::string AppendTail(Ledger& ledger, const std::vector<Raw>& generated) {
   {
     const auto& [name, made, id, to_user] = in_progress.back();
     std::string agency;
-    Decode<schema::ReferralMade>(made->payload, [&](auto m) { agency = Text(m.getToAgency()); });
+    DecodePayload<schema::ReferralMade>(made->payload,
+                                        [&](auto m) { agency = TextOf(m.getToAgency()); });
     AppendOne(ledger, name, "ReferralMade", Timestamp{}, made->actor,
               R"({"referralId":")" + id + R"(","serviceType":"legal","toAgency":")" + agency +
                   R"(","toUser":"u-brute-recipient","consentOverridden":true})",
               made->position, error);
   }
   return error;
-}
-
-struct GeneratedLedger {
-  testing::TempDir tmp;
-  std::vector<Raw> events;  // positions 1..n
-  Position half = 0;
-  Timestamp half_recorded_at{};
-  std::unique_ptr<projector::Projector> projector;
-  std::string error;  // why it could not be built
-};
-
-std::unique_ptr<GeneratedLedger> Build(uint64_t seed) {
-  auto g = std::make_unique<GeneratedLedger>();
-  auto fail = [&g](std::string why) {
-    g->error = std::move(why);
-    return std::move(g);
-  };
-  const std::string dir = g->tmp.Sub("ledger"), key = dir + ".key";
-  // As ScenarioLedger does: a case-event ledger with its master key beside it.
-  if (Status s = CreateMasterKeyFile(key); !s.ok()) return fail(s.ToString());
-  CreateOptions create;
-  create.segment_bytes = 1 << 20;
-  create.master_key_file = key;
-  if (Status s = Ledger::Create(dir, create); !s.ok()) return fail(s.ToString());
-  {
-    LedgerOptions options;
-    options.master_key_file = key;
-    auto ledger = Ledger::Open(dir, options);
-    if (!ledger.ok()) return fail(ledger.status().ToString());
-    gen::GeneratorOptions gen_options;
-    gen_options.seed = seed;
-    gen_options.events = kEvents;
-    if (Status s = gen::AppendToLedger(gen_options, **ledger, 1000, nullptr); !s.ok())
-      return fail(s.ToString());
-    auto scan = [&]() {
-      g->events.clear();
-      return (*ledger)->ScanAll(1, 0, [&](const EventView& v) {
-        Raw& r = g->events.emplace_back();
-        r.position = v.position;
-        r.stream = std::string(v.stream);
-        r.type = std::string(v.type);
-        r.actor = std::string(v.actor_user);
-        r.payload = std::string(v.payload);
-        r.recorded = ToMicros(v.recorded_at);
-        r.occurred = ToMicros(v.occurred_at);
-        r.corrects = v.corrects;
-        return true;
-      });
-    };
-    if (Status s = scan(); !s.ok()) return fail(s.ToString());
-    if (g->events.size() != kEvents) return fail("not every line was appended");
-    if (std::string e = AppendTail(**ledger, g->events); !e.empty()) return fail(e);
-    if (Status s = scan(); !s.ok()) return fail(s.ToString());
-    for (size_t i = 0; i < g->events.size(); ++i)
-      if (g->events[i].position != i + 1) return fail("positions are not 1..n");
-    g->half = kEvents / 2;
-    auto one = (*ledger)->ReadAll(g->half, 1);
-    if (!one.ok() || one->size() != 1) return fail("cannot read the half");
-    g->half_recorded_at = one->front().recorded_at;
-  }
-  projector::ProjectorOptions options;
-  options.plugin_dirs = {BUILTIN_PLUGIN_DIR};
-  auto opened = projector::Projector::Open(dir, options);
-  if (!opened.ok()) return fail(opened.status().ToString());
-  g->projector = std::move(*opened);
-  if (auto caught = g->projector->CatchUp(); !caught.ok()) return fail(caught.status().ToString());
-  for (const auto& s : g->projector->Plugins())
-    if ((s.name == "caseload" || s.name == "referrals") &&
-        s.health.state != projector::Health::State::kRunning)
-      g->error += s.name + " is " + projector::HealthStateName(s.health.state) + ": " +
-                  s.health.message + "; ";
-  return g;
-}
-
-// What a CSV holds that the other does not, line by line (at most `limit` lines each).
-std::string LineDiff(const std::string& expected, const std::string& actual, size_t limit = 12) {
-  auto lines = [](const std::string& csv) {
-    std::multiset<std::string> out;
-    std::istringstream in(csv);
-    for (std::string line; std::getline(in, line);) out.insert(line);
-    return out;
-  };
-  const auto e = lines(expected), a = lines(actual);
-  std::vector<std::string> only_e, only_a;
-  std::set_difference(e.begin(), e.end(), a.begin(), a.end(), std::back_inserter(only_e));
-  std::set_difference(a.begin(), a.end(), e.begin(), e.end(), std::back_inserter(only_a));
-  std::ostringstream out;
-  out << "  rows: brute force " << e.size() << ", plugin " << a.size() << "\n";
-  out << "  only in the brute force (" << only_e.size() << "):\n";
-  for (size_t i = 0; i < only_e.size() && i < limit; ++i) out << "    " << only_e[i] << "\n";
-  out << "  only in the plugin (" << only_a.size() << "):\n";
-  for (size_t i = 0; i < only_a.size() && i < limit; ++i) out << "    " << only_a[i] << "\n";
-  if (only_e.empty() && only_a.empty()) out << "  (same rows, another order)\n";
-  return out.str();
 }
 
 using Figure = QueryTable (*)(const World&, size_t);
@@ -1029,21 +883,23 @@ class ProjectionBruteForce : public ::testing::TestWithParam<uint64_t> {
  protected:
   static void TearDownTestSuite() { ledgers().clear(); }
 
-  static std::map<uint64_t, std::unique_ptr<GeneratedLedger>>& ledgers() {
-    static std::map<uint64_t, std::unique_ptr<GeneratedLedger>> built;
+  static std::map<uint64_t, std::unique_ptr<testing::GeneratedLedger>>& ledgers() {
+    static std::map<uint64_t, std::unique_ptr<testing::GeneratedLedger>> built;
     return built;
   }
 
-  GeneratedLedger& Generated() {
+  testing::GeneratedLedger& Generated() {
     auto& slot = ledgers()[GetParam()];
-    if (!slot) slot = Build(GetParam());
+    if (!slot)
+      slot = testing::BuildGeneratedLedger(GetParam(), kEvents, AppendTail, {},
+                                           {"caseload", "referrals"});
     return *slot;
   }
 
   // Asks every question at the latest position (no as_of) and as of about half the ledger,
   // and compares each whole table with the brute force's.
   void CompareAll(const std::vector<Question>& questions) {
-    GeneratedLedger& g = Generated();
+    testing::GeneratedLedger& g = Generated();
     ASSERT_TRUE(g.error.empty()) << "seed " << GetParam() << ": " << g.error;
     struct Moment {
       const char* name;
@@ -1053,8 +909,8 @@ class ProjectionBruteForce : public ::testing::TestWithParam<uint64_t> {
     const Moment moments[] = {{"latest (no as_of)", g.events.size(), false},
                               {"as_of_position=half", g.half, true}};
     for (const Moment& m : moments) {
-      const std::vector<Raw> known(g.events.begin(),
-                                   g.events.begin() + static_cast<ptrdiff_t>(m.position));
+      const std::vector<RawEvent> known(g.events.begin(),
+                                        g.events.begin() + static_cast<ptrdiff_t>(m.position));
       const World world = Recompute(known);
       if (m.as_of_position) {
         ASSERT_EQ(world.t, ToMicros(g.half_recorded_at)) << "T of the half";
@@ -1070,7 +926,7 @@ class ProjectionBruteForce : public ::testing::TestWithParam<uint64_t> {
         const std::string expected = testing::ToCsv(q.expected(world));
         const std::string actual = testing::ToCsv(*answer);
         EXPECT_EQ(expected, actual) << what << " differs from the brute force:\n"
-                                    << LineDiff(expected, actual);
+                                    << testing::LineDiff(expected, actual);
       }
     }
   }

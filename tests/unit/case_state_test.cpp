@@ -170,6 +170,20 @@ TEST(CaseState, ACaseOpenedWithoutOwnerAwaitsAssignmentUntilAssigned) {
   EXPECT_EQ(state.owner_since, T("2026-03-01T13:00:00Z"));
 }
 
+TEST(CaseState, AnAssignmentToTheCurrentOwnerIsAnAssignmentAnomalyAndChangesNothing) {
+  CaseStream stream;
+  stream.AddAt("CaseOpened", kOpenedWithoutOwner, "2026-03-01T08:00:00Z");
+  stream.AddAt("CaseAssigned", R"({"newOwner":"w-23"})", "2026-03-01T13:00:00Z");
+  const Position again =
+      stream.AddAt("CaseAssigned", R"({"newOwner":"w-23"})", "2026-03-02T13:00:00Z");
+  CaseState state = stream.Reduce();
+  EXPECT_EQ(state.owner, "w-23");
+  EXPECT_EQ(state.owner_since, T("2026-03-01T13:00:00Z"));  // not restarted
+  ASSERT_EQ(state.anomalies.size(), 1u);
+  EXPECT_EQ(state.anomalies[0].position, again);
+  EXPECT_EQ(state.anomalies[0].rule, "assignment: CaseAssigned to w-23, who already owns the case");
+}
+
 TEST(CaseState, ClosingRecordsTheDaysOpenAndReopeningGivesStageReopenedUntilClosedAgain) {
   CaseStream stream;
   stream.AddAt("CaseOpened", kOpened, "2026-01-01T00:00:00Z");

@@ -55,8 +55,12 @@ TEST(StateCache, WritesAreInvisibleToTheStoreUntilCommittedWithTheCheckpoint) {
   ASSERT_EQ(plugin.Put("a", "1"), 0);
   EXPECT_EQ(plugin.Get("a"), "1");  // the plugin sees its own write
 
-  StateCache other(&(*store)->db(), ViewStore::StatePrefix("p"), "p");
-  EXPECT_EQ(PluginView{other.host()}.Get("a"), std::nullopt);  // nothing committed yet
+  // Another reader of the store (each StateCache owns its prefix, so a fresh one each time).
+  auto committed = [&](const char* key) {
+    StateCache other(&(*store)->db(), ViewStore::StatePrefix("p"), "p");
+    return PluginView{other.host()}.Get(key);
+  };
+  EXPECT_EQ(committed("a"), std::nullopt);  // nothing committed yet
 
   rocksdb::WriteBatch batch;
   cache.AddTo(batch);
@@ -64,10 +68,42 @@ TEST(StateCache, WritesAreInvisibleToTheStoreUntilCommittedWithTheCheckpoint) {
   c.position = 7;
   (*store)->PutCheckpoint(batch, "p", c);
   ASSERT_TRUE((*store)->Commit(batch).ok());
-  EXPECT_EQ(PluginView{other.host()}.Get("a"), "1");
+  EXPECT_EQ(committed("a"), "1");
   auto checkpoint = (*store)->GetCheckpoint("p");
   ASSERT_TRUE(checkpoint.ok());
   EXPECT_EQ((*checkpoint)->position, 7u);
+}
+
+TEST(StateCache, RememberedReadsFollowTheCachesOwnCommitsAndDeletes) {
+  TempDir dir;
+  auto store = ViewStore::Open(dir.Sub("views"));
+  ASSERT_TRUE(store.ok());
+  StateCache cache(&(*store)->db(), ViewStore::StatePrefix("p"), "p");
+  PluginView plugin{cache.host()};
+  auto commit = [&] {
+    rocksdb::WriteBatch batch;
+    cache.AddTo(batch);
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  };
+  plugin.Put("k", "1");
+  commit();
+  EXPECT_EQ(plugin.Get("k"), "1");                // read from the store, remembered
+  EXPECT_EQ(plugin.Get("absent"), std::nullopt);  // remembered as absent
+  plugin.Put("k", "2");
+  plugin.Put("absent", "now");
+  commit();
+  EXPECT_EQ(plugin.Get("k"), "2");
+  EXPECT_EQ(plugin.Get("absent"), "now");
+  plugin.Delete("k");
+  commit();
+  EXPECT_EQ(plugin.Get("k"), std::nullopt);
+
+  // A rebuild deletes the plugin's keys under the cache, then Discards it.
+  rocksdb::WriteBatch wipe;
+  (*store)->DeleteAll(wipe, "p");
+  ASSERT_TRUE((*store)->Commit(wipe).ok());
+  cache.Discard();
+  EXPECT_EQ(plugin.Get("absent"), std::nullopt);
 }
 
 TEST(StateCache, DiscardForgetsTheFailedBatchsWrites) {

@@ -222,7 +222,10 @@ Status Projector::ApplyBatch(const std::vector<EventView>& events, const TreeHea
       p->health = Health{};  // progress clears earlier crashes
       views_->PutHealth(write, p->name, p->health);
     }
-    CASELEDGER_RETURN_IF_ERROR(views_->Commit(write));
+    if (Status committed = views_->Commit(write); !committed.ok()) {
+      p->cache->Discard();  // what it remembered as committed was not
+      return committed;
+    }
     p->checkpoint = std::move(c);
   }
   return Status::Ok();

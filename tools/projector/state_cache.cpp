@@ -28,14 +28,36 @@ StateCache::StateCache(rocksdb::DB* db, std::string prefix, std::string plugin)
 
 void StateCache::AddTo(rocksdb::WriteBatch& batch) {
   if (db_ == nullptr) return;
-  for (const auto& [key, value] : pending_) {
+  for (auto& [key, value] : pending_) {
     const std::string full = prefix_ + key;
     if (value)
       batch.Put(full, *value);
     else
       batch.Delete(full);
+    if (committed_.count(key)) Remember(key, std::move(value));
   }
   pending_.clear();
+}
+
+void StateCache::Discard() {
+  pending_.clear();
+  committed_.clear();
+  committed_bytes_ = 0;
+}
+
+void StateCache::Remember(const std::string& key, std::optional<std::string> value) {
+  constexpr size_t kOverhead = 64;  // node, hash bucket, optional
+  const size_t size = key.size() + (value ? value->size() : 0) + kOverhead;
+  if (committed_bytes_ + size > kReadCacheBytes) {  // full: start again
+    committed_.clear();
+    committed_bytes_ = 0;
+  }
+  auto [it, inserted] = committed_.try_emplace(key);
+  if (!inserted)
+    committed_bytes_ -=
+        std::min(committed_bytes_, key.size() + (it->second ? it->second->size() : 0) + kOverhead);
+  it->second = std::move(value);
+  committed_bytes_ += size;
 }
 
 std::string StateCache::TakeFailure() {
@@ -65,13 +87,23 @@ int StateCache::Get(void* context, caseledger_bytes key, caseledger_bytes* value
     return 1;
   }
   if (self->db_ == nullptr) return 0;
-  const std::string full = self->prefix_ + std::string(View(key));
-  rocksdb::Status s = self->db_->Get(rocksdb::ReadOptions(), full, &self->last_value_);
-  if (s.IsNotFound()) return 0;
+  const std::string plain(View(key));
+  if (auto it = self->committed_.find(plain); it != self->committed_.end()) {
+    if (!it->second) return 0;
+    *value = Bytes(*it->second);  // stable until the next state call, as documented
+    return 1;
+  }
+  rocksdb::Status s =
+      self->db_->Get(rocksdb::ReadOptions(), self->prefix_ + plain, &self->last_value_);
+  if (s.IsNotFound()) {
+    self->Remember(plain, std::nullopt);
+    return 0;
+  }
   if (!s.ok()) {
     spdlog::error("plugin {}: state read failed: {}", self->plugin_, s.ToString());
     return -1;
   }
+  self->Remember(plain, self->last_value_);
   *value = Bytes(self->last_value_);
   return 1;
 }

@@ -5,6 +5,11 @@
 // away with a failed batch (Discard). Reads see the pending writes over what is committed.
 // Without a store (an as-of replay) all state lives in memory and is never written.
 //
+// Point reads of committed keys (found or not) are remembered, up to kReadCacheBytes, so
+// that a plugin which reads the same keys batch after batch (coverage's enrolments) pays a
+// RocksDB lookup once. Only this object writes its keys, so the remembered values stay
+// true; AddTo updates them with what it commits, Discard forgets them all.
+//
 // Not thread-safe: one plugin instance is called from one thread at a time.
 #pragma once
 
@@ -14,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "caseledger/plugin.h"
 
@@ -35,8 +41,11 @@ class StateCache {
 
   // Moves the pending writes into `batch` (prefixed) and forgets them. Scratch state keeps
   // them: it has nowhere else to go.
+  // If committing `batch` fails, call Discard.
   void AddTo(rocksdb::WriteBatch& batch);
-  void Discard() { pending_.clear(); }
+  // Forgets the pending writes and every remembered read (after a failed batch or commit,
+  // or when the store's keys were deleted).
+  void Discard();
 
   // What the plugin reported through `fail` since the last TakeFailure (a stock sentence
   // if it reported nothing). Call it after the plugin returned an error.
@@ -59,6 +68,11 @@ class StateCache {
   caseledger_host host_;
   bool read_only_ = false;
   std::map<std::string, std::optional<std::string>, std::less<>> pending_;  // nullopt = deleted
+  // Remembered committed values (nullopt = absent) and their approximate size.
+  static constexpr size_t kReadCacheBytes = 64 << 20;
+  void Remember(const std::string& key, std::optional<std::string> value);
+  std::unordered_map<std::string, std::optional<std::string>> committed_;
+  size_t committed_bytes_ = 0;
   std::string last_value_;  // backs the view state_get returns
   std::string failure_;
 };

@@ -14,6 +14,7 @@
 // not give one counts at its recorded-at.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -201,10 +202,14 @@ struct CorrectionProblem {
 // rules ReduceCase states above: EntryVoided withdraws (latest first, so a void of a void
 // restores), corrections replace their original at its place (the latest wins). Any stream
 // may use it, not only cases (e.g. worker registrations). Problems are appended to
-// `problems`. kCorruption if an EntryVoided does not decode.
+// `problems`. `refuse`, if given, is asked about each correction that would otherwise
+// count and returns why it may not ("" = it may; e.g. "names space B instead of A"): a
+// refused correction is a problem ("the <type> <why>") and replaces nothing.
+// kCorruption if an EntryVoided does not decode.
+using CorrectionCheck = std::function<std::string(const CaseEventInput& correction)>;
 Result<std::vector<EffectiveEvent>> ResolveCorrections(
     std::span<const CaseEventInput* const> events, std::span<const Position> voided,
-    std::vector<CorrectionProblem>& problems);
+    std::vector<CorrectionProblem>& problems, const CorrectionCheck& refuse = nullptr);
 
 // The open referrals of `state` (in_progress or accepted), in order. The pointers are into
 // `state` and valid while it is alive and unchanged.
