@@ -85,7 +85,8 @@ echo
 echo "== coverage: communities with an open children's place, per county, against the 90% target"
 "$cl" query "$province" coverage communities --param level=county | sed 's/^/  /'
 echo
-echo "== workers per caseload band (open cases), per county"
+echo "== workers per caseload band (open cases), per county of the worker's own location code"
+echo "   (county caseworkers serve an agency, not a place: they are the rows with an empty area)"
 "$cl" query "$province" caseload caseload_bands --param level=county | sed 's/^/  /'
 echo
 echo "== referral success rate (completed / (made - revoked)) by sex of the child"

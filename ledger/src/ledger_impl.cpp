@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "index/keys.h"
 #include "log/log_reader.h"
 #include "merkle/hashing.h"
+#include "merkle/proof.h"
 #include "seal/master_key.h"
 #include "seal/sealer.h"
 
@@ -302,30 +304,58 @@ Result<Hash256> LedgerImpl::PerfectSubtreeHash(uint32_t level, uint64_t index) {
   return subtree.Head().root;
 }
 
-Result<TreeHead> LedgerImpl::GetTreeHeadAt(uint64_t size) {
-  const TreeHead current = commits_.tree_head();
-  if (size > current.size)
+Result<Hash256> LedgerImpl::SubtreeRoot(uint64_t begin, uint64_t end) {
+  const uint64_t n = end - begin;
+  // A perfect, aligned subtree is stored (or rehashed from at most 8 records); any other
+  // splits as RFC 9162's MTH does, at the largest power of two below its size.
+  if (std::has_single_bit(n) && begin % n == 0)
+    return PerfectSubtreeHash(static_cast<uint32_t>(std::countr_zero(n)), begin / n);
+  const uint64_t k = merkle::SplitPoint(n);
+  CASELEDGER_ASSIGN_OR_RETURN(Hash256 left, SubtreeRoot(begin, begin + k));
+  CASELEDGER_ASSIGN_OR_RETURN(Hash256 right, SubtreeRoot(begin + k, end));
+  return merkle::NodeHash(left, right);
+}
+
+Status LedgerImpl::CheckTreeSize(uint64_t size) const {
+  const uint64_t committed = commits_.tree_head().size;
+  if (size > committed)
     return Status::InvalidArgument("tree size " + std::to_string(size) +
                                    " is beyond the committed position " +
-                                   std::to_string(current.size));
+                                   std::to_string(committed));
+  return Status::Ok();
+}
+
+Result<TreeHead> LedgerImpl::GetTreeHeadAt(uint64_t size) {
+  CASELEDGER_RETURN_IF_ERROR(CheckTreeSize(size));
+  const TreeHead current = commits_.tree_head();
   if (size == current.size) return current;
-  TreeHead head{size, merkle::EmptyTreeRoot()};
-  if (size == 0) return head;
-  // The tree of `size` leaves is the perfect subtrees of its set bits, largest first;
-  // the root folds them from the right (RFC 9162 MTH).
-  std::vector<Hash256> subtrees;
-  uint64_t offset = 0;
-  for (int level = 63; level >= 0; --level) {
-    const uint64_t width = uint64_t{1} << level;
-    if ((size & width) == 0) continue;
-    CASELEDGER_ASSIGN_OR_RETURN(Hash256 hash, PerfectSubtreeHash(level, offset >> level));
-    subtrees.push_back(hash);
-    offset += width;
-  }
-  Hash256 root = subtrees.back();
-  for (size_t i = subtrees.size() - 1; i-- > 0;) root = merkle::NodeHash(subtrees[i], root);
-  head.root = root;
-  return head;
+  if (size == 0) return TreeHead{0, merkle::EmptyTreeRoot()};
+  CASELEDGER_ASSIGN_OR_RETURN(Hash256 root, SubtreeRoot(0, size));
+  return TreeHead{size, root};
+}
+
+Result<InclusionProof> LedgerImpl::ProveInclusion(Position position, uint64_t tree_size) {
+  CASELEDGER_RETURN_IF_ERROR(CheckTreeSize(tree_size));
+  if (position == 0 || position > tree_size)
+    return Status::InvalidArgument("position " + std::to_string(position) +
+                                   " is not in a tree of " + std::to_string(tree_size) +
+                                   " events (positions 1.." + std::to_string(tree_size) + ")");
+  InclusionProof proof{position - 1, tree_size, {}};
+  CASELEDGER_ASSIGN_OR_RETURN(proof.path, merkle::InclusionPath(proof.leaf_index, tree_size,
+                                                                [this](uint64_t b, uint64_t e) {
+                                                                  return SubtreeRoot(b, e);
+                                                                }));
+  return proof;
+}
+
+Result<ConsistencyProof> LedgerImpl::ProveConsistency(uint64_t first_size, uint64_t second_size) {
+  CASELEDGER_RETURN_IF_ERROR(CheckTreeSize(second_size));
+  ConsistencyProof proof{first_size, second_size, {}};
+  CASELEDGER_ASSIGN_OR_RETURN(
+      proof.path, merkle::ConsistencyPath(first_size, second_size, [this](uint64_t b, uint64_t e) {
+        return SubtreeRoot(b, e);
+      }));
+  return proof;
 }
 
 Result<std::vector<RecordedEvent>> LedgerImpl::ReadAll(Position from, size_t limit) {

@@ -43,6 +43,8 @@ class LedgerImpl final : public Ledger {
   Position CommittedPosition() const override { return commits_.committed(); }
   TreeHead GetTreeHead() const override { return commits_.tree_head(); }
   Result<TreeHead> GetTreeHeadAt(uint64_t size) override;
+  Result<InclusionProof> ProveInclusion(Position position, uint64_t tree_size) override;
+  Result<ConsistencyProof> ProveConsistency(uint64_t first_size, uint64_t second_size) override;
   Result<LedgerStats> GetStats() override;
   Status Refresh() override;
   Status Health() const override;
@@ -65,6 +67,10 @@ class LedgerImpl final : public Ledger {
   Status CutTornTail(log::Location at, Position position);
   // The hash of the perfect subtree over leaves [index << level, (index + 1) << level).
   Result<Hash256> PerfectSubtreeHash(uint32_t level, uint64_t index);
+  // MTH over leaves [begin, end) (end > begin, end <= committed): from perfect subtrees.
+  Result<Hash256> SubtreeRoot(uint64_t begin, uint64_t end);
+  // kInvalidArgument unless size <= the committed position.
+  Status CheckTreeSize(uint64_t size) const;
   // OK if the frame that ends at `end` is whole and holds `position`.
   Status LastRecordEndsAt(log::Location end, Position position);
 

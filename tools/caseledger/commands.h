@@ -11,6 +11,9 @@ void AddImportCommand(CLI::App& app);
 void AddTypesCommand(CLI::App& app);
 void AddReadCommand(CLI::App& app);
 void AddVerifyCommand(CLI::App& app);
+void AddKeygenCommand(CLI::App& app);
+void AddCheckpointCommand(CLI::App& app);
+void AddCheckpointsCommand(CLI::App& app);
 void AddReindexCommand(CLI::App& app);
 void AddStatsCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
@@ -18,5 +21,7 @@ void AddGenCommand(CLI::App& app);
 void AddProjectCommand(CLI::App& app);
 void AddPluginsCommand(CLI::App& app);
 void AddQueryCommand(CLI::App& app);
+void AddProveCommand(CLI::App& app);
+void AddHistoryCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

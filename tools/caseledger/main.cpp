@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   caseledger::cli::AddTypesCommand(app);
   caseledger::cli::AddReadCommand(app);
   caseledger::cli::AddVerifyCommand(app);
+  caseledger::cli::AddKeygenCommand(app);
+  caseledger::cli::AddCheckpointCommand(app);
+  caseledger::cli::AddCheckpointsCommand(app);
+  caseledger::cli::AddProveCommand(app);
   caseledger::cli::AddReindexCommand(app);
   caseledger::cli::AddStatsCommand(app);
   caseledger::cli::AddBenchCommand(app);
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
   caseledger::cli::AddProjectCommand(app);
   caseledger::cli::AddPluginsCommand(app);
   caseledger::cli::AddQueryCommand(app);
+  caseledger::cli::AddHistoryCommand(app);
 
   try {
     app.parse(argc, argv);

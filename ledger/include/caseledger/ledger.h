@@ -32,6 +32,7 @@
 
 #include "caseledger/event.h"
 #include "caseledger/file_system.h"
+#include "caseledger/proof.h"
 #include "caseledger/status.h"
 #include "caseledger/tree_head.h"
 #include "caseledger/verify.h"
@@ -202,6 +203,14 @@ class Ledger {
   // what the ledger's root was when it held `size` events. Reads O(log size) stored nodes
   // and at most 15 records. kInvalidArgument beyond the committed position.
   virtual Result<TreeHead> GetTreeHeadAt(uint64_t size) = 0;
+
+  // RFC 9162 proofs over the committed tree (caseledger/proof.h; `caseledger prove`):
+  // that `position` is in the tree of `tree_size` events (position <= tree_size <= the
+  // committed position), and that the tree of `first_size` events is a prefix of the tree
+  // of `second_size` (0 < first_size <= second_size <= the committed position; equal sizes
+  // give an empty proof). kInvalidArgument naming the bound broken.
+  virtual Result<InclusionProof> ProveInclusion(Position position, uint64_t tree_size) = 0;
+  virtual Result<ConsistencyProof> ProveConsistency(uint64_t first_size, uint64_t second_size) = 0;
 
   virtual Result<LedgerStats> GetStats() = 0;
 

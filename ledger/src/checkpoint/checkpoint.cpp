@@ -1,0 +1,157 @@
+// Checkpoints: the signed byte string, signing, verification along key rotations, and the
+// JSON form (docs/format.md, "Checkpoints").
+#include <sodium.h>
+
+#include <set>
+
+#include "caseledger/checkpoint.h"
+#include "checkpoint/file_util.h"
+#include "util/json_object.h"
+
+namespace caseledger {
+inline namespace v1 {
+namespace {
+
+constexpr std::string_view kFormat = "caseledger-checkpoint-v1";
+constexpr size_t kMaxCheckpointFileBytes = 64 * 1024;
+
+std::string Describe(const Checkpoint& cp) {
+  return "the checkpoint of tree size " + std::to_string(cp.tree_size) + " (" +
+         FormatTimestamp(cp.time) + ")";
+}
+
+}  // namespace
+
+std::string CheckpointSignedBytes(const Checkpoint& cp) {
+  std::string out = "caseledger checkpoint v1\n";
+  out += "ledger_id " + BytesToHex(cp.ledger_id) + "\n";
+  out += "tree_size " + std::to_string(cp.tree_size) + "\n";
+  out += "root " + BytesToHex(cp.root) + "\n";
+  out += "time_us " + std::to_string(ToMicros(cp.time)) + "\n";
+  out += "signer " + BytesToHex(cp.signer) + "\n";
+  out += "next_key " + (cp.next_key ? BytesToHex(*cp.next_key) : std::string("none")) + "\n";
+  return out;
+}
+
+Checkpoint SignCheckpoint(Checkpoint cp, const SigningKey& key) {
+  cp.signer = key.public_key();
+  cp.signature = key.Sign(CheckpointSignedBytes(cp));
+  return cp;
+}
+
+Status CheckCheckpointSignature(const Checkpoint& cp) {
+  const std::string bytes = CheckpointSignedBytes(cp);
+  if (crypto_sign_verify_detached(cp.signature.data(),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  bytes.size(), cp.signer.data()) != 0)
+    return Status::Corruption("bad signature: " + Describe(cp) +
+                              " does not verify under its signer key " + KeyFingerprint(cp.signer) +
+                              ": a field or the signature was altered, or it was never signed "
+                              "by that key");
+  return Status::Ok();
+}
+
+Status VerifyCheckpoint(const Checkpoint& cp, const PublicKey& trusted_key,
+                        std::span<const Checkpoint> chain,
+                        const std::optional<LedgerIdBytes>& ledger_id) {
+  if (ledger_id && cp.ledger_id != *ledger_id)
+    return Status::Corruption("ledger id mismatch: " + Describe(cp) + " is of ledger " +
+                              BytesToHex(cp.ledger_id) + ", not of ledger " +
+                              BytesToHex(*ledger_id));
+  std::set<PublicKey> trusted{trusted_key};
+  std::vector<std::string> refused;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const Checkpoint& c = chain[i];
+    if (!c.next_key || trusted.contains(*c.next_key)) continue;
+    const std::string which = "checkpoint " + std::to_string(i + 1) + " of the chain (tree size " +
+                              std::to_string(c.tree_size) + ") announcing " +
+                              KeyFingerprint(*c.next_key);
+    if (c.ledger_id != cp.ledger_id) {
+      refused.push_back(
+          which + " is of another ledger (ledger id mismatch: " + BytesToHex(c.ledger_id) + ")");
+      continue;
+    }
+    if (!trusted.contains(c.signer)) {
+      refused.push_back(which + " is signed by " + KeyFingerprint(c.signer) +
+                        ", not a trusted key at that point");
+      continue;
+    }
+    if (!CheckCheckpointSignature(c).ok()) {
+      refused.push_back(which + " has a bad signature");
+      continue;
+    }
+    trusted.insert(*c.next_key);
+  }
+  if (!trusted.contains(cp.signer)) {
+    std::string message = "signed by an unknown key: " + Describe(cp) + " is signed by " +
+                          KeyFingerprint(cp.signer) + ", which is neither the trusted key " +
+                          KeyFingerprint(trusted_key) +
+                          " nor a key announced from it by a verified rotation";
+    if (!refused.empty()) {
+      message += " (refused announcements: ";
+      for (size_t i = 0; i < refused.size(); ++i) message += (i ? "; " : "") + refused[i];
+      message += ")";
+    }
+    return Status::Corruption(message);
+  }
+  return CheckCheckpointSignature(cp);
+}
+
+std::string CheckpointToJson(const Checkpoint& cp) {
+  std::string out = "{\"format\":\"" + std::string(kFormat) + "\"";
+  out += ",\"ledger_id\":\"" + BytesToHex(cp.ledger_id) + "\"";
+  out += ",\"tree_size\":" + std::to_string(cp.tree_size);
+  out += ",\"root\":\"" + BytesToHex(cp.root) + "\"";
+  out += ",\"time\":\"" + FormatTimestamp(cp.time) + "\"";
+  out += ",\"signer\":\"" + BytesToHex(cp.signer) + "\"";
+  out += ",\"next_key\":" + (cp.next_key ? "\"" + BytesToHex(*cp.next_key) + "\"" : "null");
+  out += ",\"signature\":\"" + BytesToHex(cp.signature) + "\"}";
+  return out;
+}
+
+Result<Checkpoint> CheckpointFromJson(std::string_view json) {
+  CASELEDGER_ASSIGN_OR_RETURN(
+      auto o, util::StrictJsonObject::Parse(json, "checkpoint",
+                                            {"format", "ledger_id", "tree_size", "root", "time",
+                                             "signer", "next_key", "signature"}));
+  Checkpoint cp;
+  CASELEDGER_ASSIGN_OR_RETURN(std::string format, o.Text("format"));
+  if (format != kFormat)
+    return Status::InvalidArgument("checkpoint: field \"format\" is \"" + format +
+                                   "\"; this build reads \"" + std::string(kFormat) + "\"");
+  CASELEDGER_RETURN_IF_ERROR(o.Hex("ledger_id", cp.ledger_id));
+  CASELEDGER_ASSIGN_OR_RETURN(cp.tree_size, o.Integer("tree_size"));
+  CASELEDGER_RETURN_IF_ERROR(o.Hex("root", cp.root));
+  {
+    CASELEDGER_ASSIGN_OR_RETURN(std::string t, o.Text("time"));
+    auto parsed = ParseTimestamp(t);
+    if (!parsed.ok() || FormatTimestamp(*parsed) != t || ToMicros(*parsed) < 0)
+      return Status::InvalidArgument("checkpoint: field \"time\" (\"" + t +
+                                     "\") is not a UTC time of the form "
+                                     "2026-03-01T10:00:00.123456Z (fraction only when not zero)");
+    cp.time = *parsed;
+  }
+  CASELEDGER_RETURN_IF_ERROR(o.Hex("signer", cp.signer));
+  if (!o.IsNull("next_key")) {
+    PublicKey next{};
+    CASELEDGER_RETURN_IF_ERROR(o.Hex("next_key", next));
+    cp.next_key = next;
+  }
+  CASELEDGER_RETURN_IF_ERROR(o.Hex("signature", cp.signature));
+  return cp;
+}
+
+Status WriteCheckpointFile(const std::string& path, const Checkpoint& cp) {
+  return checkpoint::WriteNewFile(path, CheckpointToJson(cp) + "\n", 0644);
+}
+
+Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
+  auto text = checkpoint::ReadSmallFile(path, kMaxCheckpointFileBytes);
+  if (!text.ok()) return text.status().WithContext("checkpoint file " + path);
+  auto cp = CheckpointFromJson(*text);
+  if (!cp.ok()) return cp.status().WithContext(path);
+  return cp;
+}
+
+}  // namespace v1
+}  // namespace caseledger
