@@ -40,6 +40,7 @@ class LedgerImpl final : public Ledger {
   Status ScanAll(Position from, Position to,
                  const std::function<bool(const EventView&)>& visit) override;
   Result<std::unique_ptr<Subscription>> Subscribe(Position from) override;
+  std::array<uint8_t, 16> LedgerId() const override { return meta_.ledger_id; }
   Position CommittedPosition() const override { return commits_.committed(); }
   TreeHead GetTreeHead() const override { return commits_.tree_head(); }
   Result<TreeHead> GetTreeHeadAt(uint64_t size) override;

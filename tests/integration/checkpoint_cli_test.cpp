@@ -13,6 +13,7 @@
 #include "caseledger/checkpoint.h"
 #include "envelope/envelope_codec.h"
 #include "events.h"
+#include "files.h"
 #include "log/frame.h"
 #include "log/segment.h"
 #include "run_program.h"
@@ -21,6 +22,10 @@
 namespace caseledger {
 namespace {
 
+using testing::Contains;
+using testing::FrameOffset;
+using testing::ReadFile;
+using testing::WriteFile;
 namespace fs = std::filesystem;
 using testing::Describe;
 using testing::TempDir;
@@ -28,23 +33,6 @@ using CliRun = testing::ProgramRun;
 
 CliRun Cli(const std::vector<std::string>& args) {
   return testing::RunProgram(CASELEDGER_BIN, args);
-}
-
-bool Contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
 }
 
 // Appends `n` events to the opaque ledger in `dir` ("event number <first + i>").
@@ -88,26 +76,6 @@ struct World {
   }
 };
 
-// The offset in segment 0 of the frame of `position`, and its record's size.
-uint64_t FrameOffset(const std::string& segment, Position position, uint32_t* record_bytes) {
-  std::ifstream in(segment, std::ios::binary);
-  std::vector<uint64_t> words(fs::file_size(segment) / 8);
-  in.read(reinterpret_cast<char*>(words.data()), static_cast<std::streamsize>(words.size() * 8));
-  const auto* data = reinterpret_cast<const std::byte*>(words.data());
-  size_t off = log::kSegmentHeaderBytes;
-  while (true) {
-    log::FrameParse p = log::ParseFrame(data + off, words.size() * 8 - off);
-    if (p.outcome != log::FrameParse::Outcome::kRecord) return 0;
-    auto view = envelope::DecodeRecord(p.record);
-    if (!view.ok()) return 0;
-    if (view->position == position) {
-      *record_bytes = static_cast<uint32_t>(p.record.size());
-      return off;
-    }
-    off += p.framed_size;
-  }
-}
-
 // Flips one byte of the payload ("event number N") of the record of `position` in segment 0,
 // really in the file. With `fix_checksum` the frame's checksum is recomputed, as a careful
 // forger would: then only the Merkle tree can tell.
@@ -116,7 +84,7 @@ void FlipPayloadByte(const std::string& ledger, Position position, bool fix_chec
   uint32_t record_bytes = 0;
   const uint64_t offset = FrameOffset(segment, position, &record_bytes);
   ASSERT_GT(offset, 0u);
-  std::string bytes = ReadAll(segment);
+  std::string bytes = ReadFile(segment);
   std::string record = bytes.substr(offset + log::kFrameHeaderBytes, record_bytes);
   const size_t at = record.find("event number");
   ASSERT_NE(at, std::string::npos);
@@ -134,7 +102,7 @@ void FlipPayloadByte(const std::string& ledger, Position position, bool fix_chec
   }
   f.close();
   ASSERT_TRUE(f.good() || !f.fail());
-  ASSERT_NE(ReadAll(segment), bytes);
+  ASSERT_NE(ReadFile(segment), bytes);
 }
 
 TEST(CheckpointCli, CommandsPrintTheirHelp) {
@@ -162,12 +130,12 @@ TEST(CheckpointCli, KeygenRefusesInsideALedgerDirectoryAndRefusesToOverwrite) {
   struct stat st {};
   ASSERT_EQ(::stat(s.key.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  const std::string before = ReadAll(s.key), before_pub = ReadAll(s.pub);
+  const std::string before = ReadFile(s.key), before_pub = ReadFile(s.pub);
   CliRun again = Cli({"keygen", "--out", s.key});
   EXPECT_EQ(again.exit_code, 1) << Describe(again);
   EXPECT_TRUE(Contains(again.err, "already exists")) << Describe(again);
-  EXPECT_EQ(ReadAll(s.key), before);
-  EXPECT_EQ(ReadAll(s.pub), before_pub);
+  EXPECT_EQ(ReadFile(s.key), before);
+  EXPECT_EQ(ReadFile(s.pub), before_pub);
   EXPECT_EQ(Cli({"keygen"}).exit_code, 2);  // --out is required
 }
 
@@ -179,12 +147,12 @@ TEST(CheckpointCli, CheckpointThenAppendMoreThenVerifyAgainstItPasses) {
   ASSERT_TRUE(printed.ok()) << printed.status().ToString() << "\n" << cp.out;
   EXPECT_EQ(printed->tree_size, 5u);
   EXPECT_TRUE(Contains(cp.err, "stored in")) << Describe(cp);
-  EXPECT_EQ(ReadAll(s.ledger + "/meta/checkpoints"), cp.out);
+  EXPECT_EQ(ReadFile(s.ledger + "/meta/checkpoints"), cp.out);
 
   const std::string held = s.dir.Sub("held.json");
   CliRun exported = s.Export(held);
   ASSERT_EQ(exported.exit_code, 0) << Describe(exported);
-  EXPECT_EQ(ReadAll(held), cp.out);
+  EXPECT_EQ(ReadFile(held), cp.out);
   CliRun again = s.Export(held);  // never overwrites what an auditor keeps
   EXPECT_EQ(again.exit_code, 1) << Describe(again);
   EXPECT_TRUE(Contains(again.err, "already exists")) << Describe(again);
@@ -333,26 +301,26 @@ TEST(CheckpointCli, AReplacedSignatureFails) {
   auto stored = ReadCheckpointStore(s.ledger);
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->checkpoints.size(), 2u);
-  std::string json = ReadAll(held);
+  std::string json = ReadFile(held);
   const std::string old_sig = BytesToHex(cp->signature);
   json.replace(json.find(old_sig), old_sig.size(), BytesToHex(stored->checkpoints[1].signature));
   const std::string replaced = s.dir.Sub("replaced.json");
-  WriteAll(replaced, json);
+  WriteFile(replaced, json);
   CliRun verify = s.Verify(replaced, s.pub);
   EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
   EXPECT_TRUE(Contains(verify.out, "checkpoint FAILED: bad signature")) << Describe(verify);
   // A root changed in the file, signature left alone.
-  json = ReadAll(held);
+  json = ReadFile(held);
   const std::string root = HashToHex(cp->root);
   std::string other_root = root;
   other_root[10] = other_root[10] == '0' ? '1' : '0';
   json.replace(json.find(root), root.size(), other_root);
-  WriteAll(s.dir.Sub("other-root.json"), json);
+  WriteFile(s.dir.Sub("other-root.json"), json);
   verify = s.Verify(s.dir.Sub("other-root.json"), s.pub);
   EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
   EXPECT_TRUE(Contains(verify.out, "checkpoint FAILED: bad signature")) << Describe(verify);
   // A file that is not a checkpoint: a clear error, exit 1.
-  WriteAll(s.dir.Sub("junk.json"), "{\"tree_size\": 5}");
+  WriteFile(s.dir.Sub("junk.json"), "{\"tree_size\": 5}");
   verify = s.Verify(s.dir.Sub("junk.json"), s.pub);
   EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
   EXPECT_TRUE(Contains(verify.err, "missing field")) << Describe(verify);
@@ -411,12 +379,12 @@ TEST(CheckpointCli, KeyRotationIsFollowedAndAForgedOneIsNot) {
   EXPECT_EQ(s.Verify(held, s.pub).exit_code, 0);
   // Tampering with the genuine announcement in DIR/meta/checkpoints (its next key made
   // the attacker's) breaks its signature: not followed either.
-  std::string store = ReadAll(s.ledger + "/meta/checkpoints");
+  std::string store = ReadFile(s.ledger + "/meta/checkpoints");
   auto evil_pub = ReadPublicKeyFile(evil + ".pub");
   ASSERT_TRUE(evil_pub.ok());
   const std::string next_hex = BytesToHex(*next_pub);
   store.replace(store.find(next_hex), next_hex.size(), BytesToHex(*evil_pub));
-  WriteAll(s.ledger + "/meta/checkpoints", store);
+  WriteFile(s.ledger + "/meta/checkpoints", store);
   verify = s.Verify(held, s.pub);
   EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
   EXPECT_TRUE(Contains(verify.out, "signed by an unknown key")) << verify.out;
@@ -463,17 +431,17 @@ TEST(CheckpointCli, ATornLastLineOfTheStoreIsReportedNotFatal) {
   World s;
   ASSERT_EQ(s.Checkpoint(s.key).exit_code, 0);
   const std::string path = s.ledger + "/meta/checkpoints";
-  const std::string first = ReadAll(path);
-  WriteAll(path, first + first.substr(0, 120));  // a crash mid-append
+  const std::string first = ReadFile(path);
+  WriteFile(path, first + first.substr(0, 120));  // a crash mid-append
   CliRun list = Cli({"checkpoints", s.ledger});
   EXPECT_EQ(list.exit_code, 0) << Describe(list);
   EXPECT_TRUE(Contains(list.err, "incomplete line 2")) << Describe(list);
   CliRun cp = s.Checkpoint(s.key);
   EXPECT_EQ(cp.exit_code, 0) << Describe(cp);
   EXPECT_TRUE(Contains(cp.err, "cut an incomplete last line of 120 bytes")) << Describe(cp);
-  EXPECT_EQ(ReadAll(path), first + cp.out);
+  EXPECT_EQ(ReadFile(path), first + cp.out);
   // A damaged complete line is reported with exit code 1; the others are still listed.
-  WriteAll(path, first + "garbage\n" + cp.out);
+  WriteFile(path, first + "garbage\n" + cp.out);
   list = Cli({"checkpoints", s.ledger, "--format", "csv"});
   EXPECT_EQ(list.exit_code, 1) << Describe(list);
   EXPECT_TRUE(Contains(list.err, "line 2")) << Describe(list);
@@ -483,7 +451,7 @@ TEST(CheckpointCli, ATornLastLineOfTheStoreIsReportedNotFatal) {
 TEST(CheckpointCli, SigningRefusesALedgerThatDisagreesWithItsLastCheckpoint) {
   World s;
   ASSERT_EQ(s.Checkpoint(s.key).exit_code, 0);
-  const std::string good = ReadAll(s.ledger + "/meta/checkpoints");
+  const std::string good = ReadFile(s.ledger + "/meta/checkpoints");
   // A stored checkpoint claiming more events than the ledger has (signed, by some key).
   auto cp = CheckpointFromJson(good);
   ASSERT_TRUE(cp.ok());
@@ -492,7 +460,7 @@ TEST(CheckpointCli, SigningRefusesALedgerThatDisagreesWithItsLastCheckpoint) {
   auto key = ReadSigningKeyFile(s.key);
   ASSERT_TRUE(key.ok());
   ahead = SignCheckpoint(ahead, *key);
-  WriteAll(s.ledger + "/meta/checkpoints", good + CheckpointToJson(ahead) + "\n");
+  WriteFile(s.ledger + "/meta/checkpoints", good + CheckpointToJson(ahead) + "\n");
   CliRun r = s.Checkpoint(s.key);
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_TRUE(Contains(r.err, "refusing to sign")) << Describe(r);
@@ -516,10 +484,10 @@ TEST(ProofCli, AnInclusionProofVerifiesOfflineAgainstAHeldCheckpointAndNothingEl
   EXPECT_TRUE(Contains(ok.out, "OK: the record at position 3")) << Describe(ok);
 
   // The event altered in the proof (one hex digit of the record) is refused.
-  std::string json = ReadAll(proof);
+  std::string json = ReadFile(proof);
   const size_t at = json.find("\"record\":\"") + 10;
   json[at] = json[at] == '0' ? '1' : '0';
-  WriteAll(s.dir.Sub("altered.json"), json);
+  WriteFile(s.dir.Sub("altered.json"), json);
   CliRun altered = Cli(
       {"verify", "--proof", s.dir.Sub("altered.json"), "--checkpoint", cp, "--public-key", s.pub});
   EXPECT_EQ(altered.exit_code, 1) << Describe(altered);
@@ -562,10 +530,10 @@ TEST(ProofCli, AConsistencyProofShowsTheLedgerExtendsAHeldCheckpoint) {
   EXPECT_TRUE(Contains(both.out, "signed")) << Describe(both);
 
   // One altered node of the path breaks it.
-  std::string json = ReadAll(proof);
+  std::string json = ReadFile(proof);
   const size_t at = json.find("\"path\":[\"") + 9;
   json[at] = json[at] == 'a' ? 'b' : 'a';
-  WriteAll(s.dir.Sub("bad.json"), json);
+  WriteFile(s.dir.Sub("bad.json"), json);
   CliRun bad = Cli({"verify", "--proof", s.dir.Sub("bad.json"), "--checkpoint", old_cp,
                     "--checkpoint", new_cp, "--public-key", s.pub});
   EXPECT_EQ(bad.exit_code, 1) << Describe(bad);
@@ -592,7 +560,7 @@ TEST(ProofCli, MalformedProofFilesAndMissingArgumentsGiveClearErrors) {
       {"\x00\xff\xfe", "not valid JSON"},
   };
   for (const auto& [content, words] : cases) {
-    WriteAll(s.dir.Sub("p.json"), content);
+    WriteFile(s.dir.Sub("p.json"), content);
     CliRun r =
         Cli({"verify", "--proof", s.dir.Sub("p.json"), "--checkpoint", cp, "--public-key", s.pub});
     EXPECT_EQ(r.exit_code, 1) << Describe(r);

@@ -17,6 +17,7 @@
 
 #include "envelope/envelope_codec.h"
 #include "events.h"
+#include "files.h"
 #include "log/frame.h"
 #include "log/segment.h"
 #include "run_program.h"
@@ -25,6 +26,8 @@
 namespace caseledger {
 namespace {
 
+using testing::Contains;
+using testing::FrameOffset;
 namespace fs = std::filesystem;
 using testing::TempDir;
 
@@ -50,10 +53,6 @@ std::vector<std::string> Split(const std::string& line, char sep) {
   while (std::getline(in, field, sep)) fields.push_back(field);
   if (!line.empty() && line.back() == sep) fields.push_back("");
   return fields;
-}
-
-bool Contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
 }
 
 // A small JSON checker: true if `text` is one JSON value (plus whitespace). Counts the
@@ -447,26 +446,6 @@ TEST(Cli, BadUsageIsRefusedWithoutTouchingAnything) {
   }
   CliRun all = Cli({"read", ledger, "--all", "--format", "csv"});
   EXPECT_EQ(Lines(all.out).size(), 1u) << all.out;
-}
-
-// Walks segment 0 and returns the offset of the frame of `position`.
-uint64_t FrameOffset(const std::string& segment, Position position, uint32_t* record_bytes) {
-  std::ifstream in(segment, std::ios::binary);
-  std::vector<uint64_t> words(fs::file_size(segment) / 8);
-  in.read(reinterpret_cast<char*>(words.data()), static_cast<std::streamsize>(words.size() * 8));
-  const auto* data = reinterpret_cast<const std::byte*>(words.data());
-  size_t off = log::kSegmentHeaderBytes;
-  while (true) {
-    log::FrameParse p = log::ParseFrame(data + off, words.size() * 8 - off);
-    if (p.outcome != log::FrameParse::Outcome::kRecord) return 0;
-    auto view = envelope::DecodeRecord(p.record);
-    if (!view.ok()) return 0;
-    if (view->position == position) {
-      *record_bytes = static_cast<uint32_t>(p.record.size());
-      return off;
-    }
-    off += p.framed_size;
-  }
 }
 
 // Flips one byte inside the record of `position` in segment 0 of `ledger`.

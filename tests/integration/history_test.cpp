@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "caseledger/case_events.h"
+#include "files.h"
 #include "run_program.h"
 #include "scenario_ledger.h"
 #include "temp_dir.h"
@@ -31,14 +32,11 @@ namespace caseledger {
 namespace {
 
 using capnp::JsonValue;
+using testing::Contains;
 using testing::Describe;
 using testing::ProgramRun;
 using testing::ScenarioLedger;
 using testing::TempDir;
-
-bool Contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
 
 std::string LocalPrincipal() {
   const passwd* pw = ::getpwuid(::geteuid());

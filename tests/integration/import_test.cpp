@@ -15,6 +15,7 @@
 
 #include "caseledger/case_events.h"
 #include "caseledger/ledger.h"
+#include "files.h"
 #include "run_program.h"
 #include "temp_dir.h"
 
@@ -23,6 +24,7 @@ extern char** environ;
 namespace caseledger {
 namespace {
 
+using testing::Contains;
 namespace fs = std::filesystem;
 using testing::Describe;
 using testing::ProgramRun;
@@ -30,10 +32,6 @@ using testing::TempDir;
 
 ProgramRun Cli(const std::vector<std::string>& args) {
   return testing::RunProgram(CASELEDGER_BIN, args, 120);
-}
-
-bool Contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
 }
 
 std::string Id(uint64_t n) {

@@ -15,30 +15,17 @@
 
 #include "caseledger/ledger.h"
 #include "events.h"
+#include "files.h"
 #include "temp_dir.h"
 
 namespace caseledger {
 namespace {
 
+using testing::Contains;
+using testing::ReadFile;
+using testing::WriteFile;
 namespace fs = std::filesystem;
 using testing::TempDir;
-
-bool Contains(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
-}
 
 SigningKey KeyFromByte(uint8_t b) {
   std::array<uint8_t, 32> seed{};
@@ -350,8 +337,8 @@ TEST(KeyFiles, PrivateKeyIsMode0600AndNeverOverwritten) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(ModeOf(path), 0600u);
   EXPECT_EQ(ModeOf(path + ".pub"), 0644u);
-  EXPECT_EQ(ReadAll(path + ".pub"), FormatPublicKey(key.public_key()));
-  EXPECT_TRUE(ReadAll(path).starts_with("caseledger-ed25519-private-v1 "));
+  EXPECT_EQ(ReadFile(path + ".pub"), FormatPublicKey(key.public_key()));
+  EXPECT_TRUE(ReadFile(path).starts_with("caseledger-ed25519-private-v1 "));
 
   auto read = ReadSigningKeyFile(path);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
@@ -360,11 +347,11 @@ TEST(KeyFiles, PrivateKeyIsMode0600AndNeverOverwritten) {
   ASSERT_TRUE(pub.ok()) << pub.status().ToString();
   EXPECT_EQ(*pub, key.public_key());
 
-  const std::string before = ReadAll(path), before_pub = ReadAll(path + ".pub");
+  const std::string before = ReadFile(path), before_pub = ReadFile(path + ".pub");
   s = WriteKeyFiles(path, SigningKey::Generate());
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
-  EXPECT_EQ(ReadAll(path), before);
-  EXPECT_EQ(ReadAll(path + ".pub"), before_pub);
+  EXPECT_EQ(ReadFile(path), before);
+  EXPECT_EQ(ReadFile(path + ".pub"), before_pub);
   // Only the .pub exists: nothing is written either.
   fs::remove(path);
   s = WriteKeyFiles(path, SigningKey::Generate());
@@ -446,10 +433,10 @@ TEST(KeyFiles, MalformedKeyFilesGiveClearErrors) {
   auto directory = ReadPublicKeyFile(dir.path());
   EXPECT_TRUE(Contains(directory.status().message(), "not a regular file"))
       << directory.status().ToString();
-  WriteAll(dir.Sub("big.pub"), std::string(1 << 20, 'a'));
+  WriteFile(dir.Sub("big.pub"), std::string(1 << 20, 'a'));
   auto big = ReadPublicKeyFile(dir.Sub("big.pub"));
   EXPECT_TRUE(Contains(big.status().message(), "larger than")) << big.status().ToString();
-  WriteAll(dir.Sub("bad.key"), "hello\n");
+  WriteFile(dir.Sub("bad.key"), "hello\n");
   ASSERT_EQ(::chmod(dir.Sub("bad.key").c_str(), 0600), 0);
   auto bad = ReadSigningKeyFile(dir.Sub("bad.key"));
   EXPECT_TRUE(Contains(bad.status().message(), dir.Sub("bad.key"))) << bad.status().ToString();
@@ -571,8 +558,8 @@ TEST(CheckpointJson, CheckpointFilesAreNeverOverwritten) {
   auto read = ReadCheckpointFile(dir.Sub("cp.json"));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(*read, a);
-  EXPECT_EQ(ReadAll(dir.Sub("cp.json")), CheckpointToJson(a) + "\n");
-  WriteAll(dir.Sub("bad.json"), CheckpointToJson(a).substr(0, 100));
+  EXPECT_EQ(ReadFile(dir.Sub("cp.json")), CheckpointToJson(a) + "\n");
+  WriteFile(dir.Sub("bad.json"), CheckpointToJson(a).substr(0, 100));
   auto bad = ReadCheckpointFile(dir.Sub("bad.json"));
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(Contains(bad.status().message(), dir.Sub("bad.json"))) << bad.status().ToString();
@@ -616,7 +603,7 @@ TEST(CheckpointStore, ATornLastLineIsIgnoredReportedAndCutByTheNextAppend) {
   const std::string path = CheckpointStorePath(ledger);
   for (size_t cut : {size_t{1}, size_t{57}, CheckpointToJson(b).size()}) {
     // A crash in the middle of appending b: part of its line, no newline.
-    WriteAll(path, CheckpointToJson(a) + "\n" + CheckpointToJson(b).substr(0, cut));
+    WriteFile(path, CheckpointToJson(a) + "\n" + CheckpointToJson(b).substr(0, cut));
     auto read = ReadCheckpointStore(ledger);
     ASSERT_TRUE(read.ok()) << read.status().ToString();
     EXPECT_EQ(read->checkpoints, std::vector<Checkpoint>{a}) << cut;
@@ -625,7 +612,7 @@ TEST(CheckpointStore, ATornLastLineIsIgnoredReportedAndCutByTheNextAppend) {
     EXPECT_TRUE(Contains(read->torn_tail, std::to_string(cut) + " bytes")) << read->torn_tail;
   }
   // Zeros where the filesystem extended the file but the data never arrived.
-  WriteAll(path, CheckpointToJson(a) + "\n" + std::string(300, '\0'));
+  WriteFile(path, CheckpointToJson(a) + "\n" + std::string(300, '\0'));
   auto zeros = ReadCheckpointStore(ledger);
   ASSERT_TRUE(zeros.ok());
   EXPECT_EQ(zeros->checkpoints.size(), 1u);
@@ -638,7 +625,7 @@ TEST(CheckpointStore, ATornLastLineIsIgnoredReportedAndCutByTheNextAppend) {
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->checkpoints, (std::vector<Checkpoint>{a, c}));
   EXPECT_TRUE(read->torn_tail.empty());
-  EXPECT_EQ(ReadAll(path), CheckpointToJson(a) + "\n" + CheckpointToJson(c) + "\n");
+  EXPECT_EQ(ReadFile(path), CheckpointToJson(a) + "\n" + CheckpointToJson(c) + "\n");
   ASSERT_TRUE(AppendCheckpoint(ledger, b, &note).ok());
   EXPECT_TRUE(note.empty()) << note;
 }
@@ -649,8 +636,8 @@ TEST(CheckpointStore, ADamagedCompleteLineIsReportedAndTheOthersStillRead) {
   ASSERT_TRUE(Ledger::Create(ledger, testing::OpaqueLedger(1 << 20)).ok());
   const Checkpoint a = SignCheckpoint(Fields(1), KeyFromByte(1));
   const Checkpoint b = SignCheckpoint(Fields(2), KeyFromByte(1));
-  WriteAll(CheckpointStorePath(ledger),
-           CheckpointToJson(a) + "\n{\"format\":1}\n" + CheckpointToJson(b) + "\n");
+  WriteFile(CheckpointStorePath(ledger),
+            CheckpointToJson(a) + "\n{\"format\":1}\n" + CheckpointToJson(b) + "\n");
   auto read = ReadCheckpointStore(ledger);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->checkpoints, (std::vector<Checkpoint>{a, b}));

@@ -33,11 +33,7 @@ void Sign(const std::string& name, const std::string& dir, const std::string& ke
   auto stored = ReadCheckpointStore(dir);
   if (!stored.ok()) Fail(name, stored.status());
   auto ledger = OpenForReading(name, dir);
-  auto stats = ledger->GetStats();
-  if (!stats.ok()) Fail(name, stats.status());
-  LedgerIdBytes id{};
-  Status s = HexToBytes(stats->ledger_id, id, "ledger id");
-  if (!s.ok()) Fail(name, s);
+  const LedgerIdBytes id = ledger->LedgerId();
   const TreeHead head = ledger->GetTreeHead();
   for (auto it = stored->checkpoints.rbegin(); it != stored->checkpoints.rend(); ++it) {
     if (it->ledger_id != id || !CheckCheckpointSignature(*it).ok()) continue;
@@ -67,7 +63,7 @@ void Sign(const std::string& name, const std::string& dir, const std::string& ke
   cp.next_key = next;
   cp = SignCheckpoint(cp, *key);
   std::string note;
-  s = AppendCheckpoint(dir, cp, &note);
+  Status s = AppendCheckpoint(dir, cp, &note);
   if (!s.ok()) Fail(name, s);
   if (!note.empty()) std::cerr << "caseledger " << name << ": " << note << "\n";
   std::cout << CheckpointToJson(cp) << "\n";

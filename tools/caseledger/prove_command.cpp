@@ -16,11 +16,8 @@ constexpr const char* kName = "prove";
 
 ProofDocument Prove(Ledger& ledger, Position position, uint64_t size,
                     const std::vector<uint64_t>& consistency) {
-  auto stats = ledger.GetStats();
-  if (!stats.ok()) Fail(kName, stats.status());
   ProofDocument doc;
-  if (Status s = HexToBytes(stats->ledger_id, doc.ledger_id, "the ledger id"); !s.ok())
-    Fail(kName, s);
+  doc.ledger_id = ledger.LedgerId();
   if (!consistency.empty()) {
     doc.kind = ProofDocument::Kind::kConsistency;
     auto proof = ledger.ProveConsistency(consistency[0], consistency[1]);

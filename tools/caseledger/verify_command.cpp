@@ -29,11 +29,7 @@ bool CheckTrustedCheckpoints(Ledger& ledger, const std::string& dir,
     std::cout << "checkpoint FAILED: " << label << why << "\n";
     return false;
   };
-  auto stats = ledger.GetStats();
-  if (!stats.ok()) return failed(stats.status().ToString());
-  LedgerIdBytes id{};
-  Status s = HexToBytes(stats->ledger_id, id, "ledger id");
-  if (!s.ok()) return failed(s.ToString());
+  const LedgerIdBytes id = ledger.LedgerId();
   std::vector<Checkpoint> chain;
   for (const auto& h : held) chain.push_back(h.checkpoint);
   auto stored = ReadCheckpointStore(dir);
@@ -51,7 +47,7 @@ bool CheckTrustedCheckpoints(Ledger& ledger, const std::string& dir,
   bool all_ok = true;
   for (const auto& [file, cp] : held) {
     label = held.size() > 1 ? file + ": " : "";
-    s = VerifyCheckpoint(cp, key, chain, id);
+    const Status s = VerifyCheckpoint(cp, key, chain, id);
     if (!s.ok()) {
       all_ok = failed(s.message());
       if (s.message().starts_with("signed by an unknown key"))

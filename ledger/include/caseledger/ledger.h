@@ -21,6 +21,7 @@
 // - Every method is thread-safe. Subscriptions must be destroyed before their Ledger.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -192,6 +193,9 @@ class Ledger {
   // Follows the log from position `from`: first what is committed, then each new commit,
   // every event exactly once and in order. Never blocks the writer.
   virtual Result<std::unique_ptr<Subscription>> Subscribe(Position from) = 0;
+
+  // The ledger's id (16 bytes, fixed at creation; GetStats gives it as hex).
+  virtual std::array<uint8_t, 16> LedgerId() const = 0;
 
   // The last committed (durable and published) position; 0 for an empty ledger.
   virtual Position CommittedPosition() const = 0;
