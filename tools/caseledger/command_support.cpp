@@ -1,10 +1,13 @@
 #include "command_support.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+
+#include "caseledger/json.h"
 
 namespace caseledger::cli {
 
@@ -105,6 +108,18 @@ std::string WithThousands(uint64_t n) {
     out += digits[i];
   }
   return out;
+}
+
+bool Blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
+
+Actor CommandActor(const std::string& command, const std::string& actor_json) {
+  if (!actor_json.empty()) {
+    auto given = ActorFromJson(actor_json);
+    if (!given.ok()) Fail(command, given.status().WithContext("--actor"));
+    return *given;
+  }
+  const passwd* pw = ::getpwuid(::geteuid());
+  return Actor{pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid()), "", ""};
 }
 
 }  // namespace caseledger::cli

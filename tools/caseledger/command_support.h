@@ -48,4 +48,12 @@ class Progress {
 
 std::string WithThousands(uint64_t n);  // 1234567 -> "1,234,567"
 
+// True when `s` is empty or only whitespace.
+bool Blank(const std::string& s);
+
+// The actor of an event a command records (a read, an export): --actor's JSON
+// ({"user":..,"role":..,"agency":..}) when given, else the unix user. Fails the command on
+// malformed JSON.
+Actor CommandActor(const std::string& command, const std::string& actor_json);
+
 }  // namespace caseledger::cli

@@ -22,6 +22,9 @@ void AddProjectCommand(CLI::App& app);
 void AddPluginsCommand(CLI::App& app);
 void AddQueryCommand(CLI::App& app);
 void AddProveCommand(CLI::App& app);
+void AddExportCommand(CLI::App& app);
+void AddBackupCommand(CLI::App& app);
+void AddRestoreCommand(CLI::App& app);
 void AddHistoryCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

@@ -6,9 +6,6 @@
 // that append returned OK are the events read, and the whole output is built in memory
 // before its first byte is written. Every check that can refuse the request (purpose,
 // stream, moment) runs before the append, so a refused request records nothing.
-#include <pwd.h>
-#include <unistd.h>
-
 #include <capnp/message.h>
 
 #include <iostream>
@@ -27,13 +24,6 @@ namespace {
 
 constexpr std::string_view kCasePrefix = "case-";
 constexpr std::string_view kAccessPrefix = "access-";
-
-std::string UnixUser() {
-  const passwd* pw = ::getpwuid(::geteuid());
-  return pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid());
-}
-
-bool Blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
 
 // The recorded-at of `position` (>= 1, committed).
 Result<Timestamp> RecordedAt(Ledger& ledger, Position position) {
@@ -162,12 +152,7 @@ void AddHistoryCommand(CLI::App& app) {
       moment.asked = HistoryMoment::Asked::kTime;
       moment.time = *time;
     }
-    Actor actor{UnixUser(), "", ""};
-    if (!args->actor.empty()) {
-      auto given = ActorFromJson(args->actor);
-      if (!given.ok()) Fail(name, given.status().WithContext("--actor"));
-      actor = *given;
-    }
+    const Actor actor = CommandActor(name, args->actor);
 
     // Recording the read needs the ledger as the writer.
     auto ledger = OpenForWriting(name, args->dir);

@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   caseledger::cli::AddCheckpointCommand(app);
   caseledger::cli::AddCheckpointsCommand(app);
   caseledger::cli::AddProveCommand(app);
+  caseledger::cli::AddExportCommand(app);
+  caseledger::cli::AddBackupCommand(app);
+  caseledger::cli::AddRestoreCommand(app);
   caseledger::cli::AddReindexCommand(app);
   caseledger::cli::AddStatsCommand(app);
   caseledger::cli::AddBenchCommand(app);

@@ -3,19 +3,15 @@
 #include <iostream>
 #include <thread>
 
+#include "caseledger/archive.h"
 #include "caseledger/checkpoint.h"
 #include "command_support.h"
 #include "commands.h"
+#include "verify_archive.h"
 #include "verify_proof.h"
 
 namespace caseledger::cli {
 namespace {
-
-// A checkpoint the auditor holds, and the file it came from.
-struct HeldCheckpoint {
-  std::string file;
-  Checkpoint checkpoint;
-};
 
 // verify --trusted-checkpoint CP... --public-key KEY, after the usual checks: each CP is
 // signed by KEY or by a key announced from it (rotations are followed through the held
@@ -97,14 +93,16 @@ void AddVerifyCommand(CLI::App& app) {
     std::string public_key;
     std::string proof;
     std::vector<std::string> checkpoints;
+    std::string archive;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "verify",
       "Recompute the ledger from its log: frames, checksums, records, dense positions and "
       "versions, the Merkle tree and every index entry. Exit code 0: all good; 1: problems "
-      "(each names its position and what is wrong). With --proof instead of DIR: check a "
-      "proof from `caseledger prove` offline against checkpoints you hold");
+      "(each names its position and what is wrong). With --proof or --archive instead of DIR: "
+      "check a proof from `caseledger prove`, or an archive from `caseledger export`, offline "
+      "against a public key and the checkpoints you hold");
   AddDirArgument(*cmd, args->dir);
   cmd->get_option("DIR")->required(false);
   cmd->add_option("--max-problems", args->max_problems, "Stop after this many problems")
@@ -133,8 +131,16 @@ void AddVerifyCommand(CLI::App& app) {
                       "twice for a consistency proof: older first)")
           ->type_name("CP")
           ->expected(1, 2);
+  auto* archive =
+      cmd->add_option("--archive", args->archive,
+                      "Check this archive (`caseledger export`) offline, without DIR: every "
+                      "record in order, and every checkpoint in it and given with "
+                      "--trusted-checkpoint, against --public-key; names the first position "
+                      "where the evidence breaks")
+          ->type_name("FILE");
   trusted->needs(public_key);
-  proof->needs(checkpoints)->needs(public_key)->excludes(trusted);
+  proof->needs(checkpoints)->needs(public_key)->excludes(trusted)->excludes(archive);
+  archive->needs(public_key);
   checkpoints->needs(proof);
   cmd->callback([args] {
     if (!args->proof.empty()) {
@@ -145,8 +151,17 @@ void AddVerifyCommand(CLI::App& app) {
         Fail("verify", s);
       return;
     }
+    if (!args->archive.empty()) {
+      if (!args->dir.empty())
+        Fail("verify",
+             Status::InvalidArgument("--archive is checked without DIR: drop " + args->dir));
+      if (!VerifyArchiveFile(args->archive, args->trusted_checkpoints, args->public_key))
+        throw CLI::RuntimeError(kExitFailure);
+      return;
+    }
     // Bad usage (exit code 2), like the option rules CLI11 checks itself.
-    if (args->dir.empty()) throw CLI::ValidationError("DIR", "give DIR, or --proof FILE");
+    if (args->dir.empty())
+      throw CLI::ValidationError("DIR", "give DIR, or --proof FILE, or --archive FILE");
     if (!args->public_key.empty() && args->trusted_checkpoints.empty())
       throw CLI::ValidationError("--public-key", "needs --trusted-checkpoint, or --proof");
     std::vector<HeldCheckpoint> held;
