@@ -93,7 +93,8 @@ class RecordChecker {
     if (v.position != pos)
       return "the archive holds the record of position " + std::to_string(v.position) +
              " here: events were removed, inserted or reordered";
-    auto [it, first] = versions_.try_emplace(std::string(v.stream), kNoStream);
+    auto it = versions_.find(v.stream);  // no allocation for a stream seen before
+    if (it == versions_.end()) it = versions_.emplace(std::string(v.stream), kNoStream).first;
     if (v.stream_version != it->second + 1)
       return "stream " + it->first + " goes from version " + std::to_string(it->second) + " to " +
              std::to_string(v.stream_version) +
@@ -116,7 +117,11 @@ class RecordChecker {
   Position append_last() const { return append_last_; }
 
  private:
-  std::unordered_map<std::string, StreamVersion> versions_;
+  struct StreamHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, StreamVersion, StreamHash, std::equal_to<>> versions_;
   Timestamp last_recorded_{};
   Position append_last_ = 0;
 };
