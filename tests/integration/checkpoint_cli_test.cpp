@@ -23,7 +23,7 @@ namespace caseledger {
 namespace {
 
 using testing::Contains;
-using testing::FrameOffset;
+using testing::FlipPayloadByte;
 using testing::ReadFile;
 using testing::WriteFile;
 namespace fs = std::filesystem;
@@ -75,35 +75,6 @@ struct World {
                 "--public-key", trusted_pub});
   }
 };
-
-// Flips one byte of the payload ("event number N") of the record of `position` in segment 0,
-// really in the file. With `fix_checksum` the frame's checksum is recomputed, as a careful
-// forger would: then only the Merkle tree can tell.
-void FlipPayloadByte(const std::string& ledger, Position position, bool fix_checksum) {
-  const std::string segment = log::SegmentPath(ledger + "/log", 0);
-  uint32_t record_bytes = 0;
-  const uint64_t offset = FrameOffset(segment, position, &record_bytes);
-  ASSERT_GT(offset, 0u);
-  std::string bytes = ReadFile(segment);
-  std::string record = bytes.substr(offset + log::kFrameHeaderBytes, record_bytes);
-  const size_t at = record.find("event number");
-  ASSERT_NE(at, std::string::npos);
-  record[at] = 'E';  // "Event number"
-  std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(static_cast<std::streamoff>(offset + log::kFrameHeaderBytes + at));
-  f.write(&record[at], 1);
-  if (fix_checksum) {
-    const uint64_t sum = log::FrameChecksum(
-        std::span(reinterpret_cast<const std::byte*>(record.data()), record.size()));
-    char le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(sum >> (8 * i));
-    f.seekp(static_cast<std::streamoff>(offset + 8));
-    f.write(le, 8);
-  }
-  f.close();
-  ASSERT_TRUE(f.good() || !f.fail());
-  ASSERT_NE(ReadFile(segment), bytes);
-}
 
 TEST(CheckpointCli, CommandsPrintTheirHelp) {
   for (const char* command : {"keygen", "checkpoint", "checkpoints", "verify"}) {

@@ -49,4 +49,29 @@ uint64_t FrameOffset(const std::string& segment, Position position, uint32_t* re
   }
 }
 
+void FlipPayloadByte(const std::string& ledger_dir, Position position, bool fix_checksum) {
+  const std::string segment = log::SegmentPath(ledger_dir + "/log", 0);
+  uint32_t record_bytes = 0;
+  const uint64_t offset = FrameOffset(segment, position, &record_bytes);
+  ASSERT_GT(offset, 0u);
+  const std::string bytes = ReadFile(segment);
+  std::string record = bytes.substr(offset + log::kFrameHeaderBytes, record_bytes);
+  const size_t at = record.find("event number");
+  ASSERT_NE(at, std::string::npos);
+  record[at] = 'E';
+  std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(offset + log::kFrameHeaderBytes + at));
+  f.write(&record[at], 1);
+  if (fix_checksum) {
+    const uint64_t sum = log::FrameChecksum(
+        std::span(reinterpret_cast<const std::byte*>(record.data()), record.size()));
+    char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(sum >> (8 * i));
+    f.seekp(static_cast<std::streamoff>(offset + 8));
+    f.write(le, 8);
+  }
+  f.close();
+  ASSERT_NE(ReadFile(segment), bytes);
+}
+
 }  // namespace caseledger::testing

@@ -22,4 +22,10 @@ bool Contains(const std::string& text, const std::string& what);
 // record's size in *record_bytes.
 uint64_t FrameOffset(const std::string& segment, Position position, uint32_t* record_bytes);
 
+// Really alters the record of `position` in segment 0 of the ledger in `ledger_dir`: its
+// payload's "event number" becomes "Event number" (the test events' text). With
+// `fix_checksum` the frame's checksum is recomputed too, as a careful forger would: then
+// only the Merkle tree can tell.
+void FlipPayloadByte(const std::string& ledger_dir, Position position, bool fix_checksum);
+
 }  // namespace caseledger::testing
