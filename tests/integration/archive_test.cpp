@@ -438,6 +438,36 @@ TEST(ArchiveVerify, RandomDamageIsAlwaysCaughtAndNeverCrashes) {
   EXPECT_GT(caught, 300);    // most damage is in the records, and is found there
 }
 
+TEST(ArchiveCli, KeyRotationsAreFollowedThroughTheArchivesCheckpoints) {
+  TempDir dir;
+  const std::string ledger = dir.Sub("ledger"), old_key = dir.Sub("k/2025.key"),
+                    new_key = dir.Sub("k/2026.key"), file = dir.Sub("a.clarc");
+  fs::create_directories(dir.Sub("k"));
+  ASSERT_EQ(Cli({"init", ledger, "--opaque"}).exit_code, 0);
+  ASSERT_EQ(Cli({"keygen", "--out", old_key}).exit_code, 0);
+  ASSERT_EQ(Cli({"keygen", "--out", new_key}).exit_code, 0);
+  AppendEvents(ledger, 1, 3);
+  ASSERT_EQ(
+      Cli({"checkpoint", ledger, "--key", old_key, "--announce-next", new_key + ".pub"}).exit_code,
+      0);
+  AppendEvents(ledger, 4, 6);
+  CliRun exported = Cli({"export", ledger, "--out", file, "--key", new_key, "--purpose", "p"});
+  ASSERT_EQ(exported.exit_code, 0) << Describe(exported);
+
+  // The auditor still trusts the old key only: the archive's first checkpoint hands over.
+  CliRun run = Cli({"verify", "--archive", file, "--public-key", old_key + ".pub"});
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_TRUE(Contains(run.out, "vouches for positions 1..6")) << run.out;
+
+  // Without the announcing checkpoint, the new key is unknown to that auditor.
+  ArchiveParts parts = ArchiveParts::Read(file);
+  parts.SetCheckpointLines({parts.CheckpointLines()[1]});
+  parts.Write(dir.Sub("b.clarc"));
+  run = Cli({"verify", "--archive", dir.Sub("b.clarc"), "--public-key", old_key + ".pub"});
+  EXPECT_EQ(run.exit_code, 1) << Describe(run);
+  EXPECT_TRUE(Contains(run.out, "signed by an unknown key")) << run.out;
+}
+
 TEST(ArchiveCli, AnArchiveWithoutASignedCheckpointIsNotVouchedFor) {
   TempDir dir;
   const std::string ledger = dir.Sub("ledger"), key = dir.Sub("k"), file = dir.Sub("a.clarc");
