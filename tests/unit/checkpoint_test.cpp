@@ -319,6 +319,36 @@ TEST(Checkpoint, AForgedAnnouncementIsNotFollowed) {
                   .ok());
 }
 
+// An archive carries many checkpoints: the chain is followed once for all of them, and a
+// chain full of forged announcements gives a bounded message.
+TEST(Checkpoint, CheckpointTrustFollowsTheChainOnceForManyCheckpoints) {
+  const SigningKey k1 = KeyFromByte(1), k2 = KeyFromByte(2), attacker = KeyFromByte(66);
+  std::vector<Checkpoint> chain;
+  for (int i = 0; i < 25; ++i) {
+    Checkpoint forged = Fields(i + 1);
+    forged.next_key = KeyFromByte(static_cast<uint8_t>(100 + i)).public_key();
+    chain.push_back(SignCheckpoint(forged, attacker));
+  }
+  Checkpoint rotation = Fields(30);
+  rotation.next_key = k2.public_key();
+  chain.push_back(SignCheckpoint(rotation, k1));
+  const CheckpointTrust trust(k1.public_key(), chain, Fields().ledger_id);
+  for (uint64_t size = 31; size < 40; ++size) {
+    const Checkpoint cp = SignCheckpoint(Fields(size), k2);
+    EXPECT_TRUE(trust.Verify(cp).ok()) << size;
+    EXPECT_EQ(trust.Verify(cp).ok(), VerifyCheckpoint(cp, k1.public_key(), chain).ok());
+  }
+  const Status s = trust.Verify(SignCheckpoint(Fields(40), attacker));
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.message().starts_with("signed by an unknown key")) << s.ToString();
+  EXPECT_TRUE(Contains(s.message(), "checkpoint 10 of the chain")) << s.ToString();
+  EXPECT_FALSE(Contains(s.message(), "checkpoint 11 of the chain")) << s.ToString();
+  EXPECT_TRUE(Contains(s.message(), "and 15 more")) << s.ToString();
+  Checkpoint other = Fields(41);
+  other.ledger_id[0] ^= 1;
+  EXPECT_TRUE(Contains(trust.Verify(SignCheckpoint(other, k1)).message(), "ledger id mismatch"));
+}
+
 // --- key files --------------------------------------------------------------------------
 
 mode_t ModeOf(const std::string& path) {

@@ -20,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -124,6 +125,23 @@ Status CheckCheckpointSignature(const Checkpoint& checkpoint);
 Status VerifyCheckpoint(const Checkpoint& checkpoint, const PublicKey& trusted_key,
                         std::span<const Checkpoint> chain,
                         const std::optional<LedgerIdBytes>& ledger_id = std::nullopt);
+
+// VerifyCheckpoint for many checkpoints of one ledger against the same chain: the chain is
+// followed once, when it is built (an archive's checkpoints are verified this way).
+class CheckpointTrust {
+ public:
+  CheckpointTrust(const PublicKey& trusted_key, std::span<const Checkpoint> chain,
+                  const LedgerIdBytes& ledger_id);
+  // What VerifyCheckpoint(checkpoint, trusted_key, chain, ledger_id) returns.
+  Status Verify(const Checkpoint& checkpoint) const;
+
+ private:
+  PublicKey trusted_key_;
+  LedgerIdBytes ledger_id_;
+  std::set<PublicKey> keys_;          // trusted: the key given and those announced from it
+  std::vector<std::string> refused_;  // announcements not followed, and why (the first 10)
+  size_t refused_more_ = 0;
+};
 
 // One JSON object on one line (no newline), fields in this order:
 //   {"format":"caseledger-checkpoint-v1","ledger_id":"<32 hex>","tree_size":N,

@@ -269,13 +269,14 @@ Result<ArchiveVerification> VerifyArchive(const std::string& path, const PublicK
   for (const HeldCheckpoint& h : held) chain.push_back(h.checkpoint);
   for (const auto& r : result.checkpoints)
     if (r.checkpoint && r.source.starts_with("archive ")) chain.push_back(*r.checkpoint);
+  const CheckpointTrust trust(trusted_key, chain, header->ledger_id);
   std::vector<uint64_t> mismatched;
   Position cut_short = 0;  // the position after the last event, when a checkpoint covers more
   for (auto& r : result.checkpoints) {
     if (!r.checkpoint) continue;  // damaged: its detail says why
     const Checkpoint& cp = *r.checkpoint;
     const bool is_held = !r.source.starts_with("archive ");
-    if (Status s = VerifyCheckpoint(cp, trusted_key, chain, header->ledger_id); !s.ok()) {
+    if (Status s = trust.Verify(cp); !s.ok()) {
       r.detail = s.message();
       continue;
     }

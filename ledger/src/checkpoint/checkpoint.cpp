@@ -51,50 +51,57 @@ Status CheckCheckpointSignature(const Checkpoint& cp) {
   return Status::Ok();
 }
 
-Status VerifyCheckpoint(const Checkpoint& cp, const PublicKey& trusted_key,
-                        std::span<const Checkpoint> chain,
-                        const std::optional<LedgerIdBytes>& ledger_id) {
-  if (ledger_id && cp.ledger_id != *ledger_id)
-    return Status::Corruption("ledger id mismatch: " + Describe(cp) + " is of ledger " +
-                              BytesToHex(cp.ledger_id) + ", not of ledger " +
-                              BytesToHex(*ledger_id));
-  std::set<PublicKey> trusted{trusted_key};
-  std::vector<std::string> refused;
+CheckpointTrust::CheckpointTrust(const PublicKey& trusted_key, std::span<const Checkpoint> chain,
+                                 const LedgerIdBytes& ledger_id)
+    : trusted_key_(trusted_key), ledger_id_(ledger_id), keys_{trusted_key} {
+  constexpr size_t kRefusedShown = 10;  // enough to explain; a hostile chain stays cheap
   for (size_t i = 0; i < chain.size(); ++i) {
     const Checkpoint& c = chain[i];
-    if (!c.next_key || trusted.contains(*c.next_key)) continue;
-    const std::string which = "checkpoint " + std::to_string(i + 1) + " of the chain (tree size " +
-                              std::to_string(c.tree_size) + ") announcing " +
-                              KeyFingerprint(*c.next_key);
-    if (c.ledger_id != cp.ledger_id) {
-      refused.push_back(
-          which + " is of another ledger (ledger id mismatch: " + BytesToHex(c.ledger_id) + ")");
-      continue;
+    if (!c.next_key || keys_.contains(*c.next_key)) continue;
+    std::string why;
+    if (c.ledger_id != ledger_id)
+      why = "is of another ledger (ledger id mismatch: " + BytesToHex(c.ledger_id) + ")";
+    else if (!keys_.contains(c.signer))
+      why = "is signed by " + KeyFingerprint(c.signer) + ", not a trusted key at that point";
+    else if (!CheckCheckpointSignature(c).ok())
+      why = "has a bad signature";
+    if (why.empty()) {
+      keys_.insert(*c.next_key);
+    } else if (refused_.size() < kRefusedShown) {
+      refused_.push_back("checkpoint " + std::to_string(i + 1) + " of the chain (tree size " +
+                         std::to_string(c.tree_size) + ") announcing " +
+                         KeyFingerprint(*c.next_key) + " " + why);
+    } else {
+      ++refused_more_;
     }
-    if (!trusted.contains(c.signer)) {
-      refused.push_back(which + " is signed by " + KeyFingerprint(c.signer) +
-                        ", not a trusted key at that point");
-      continue;
-    }
-    if (!CheckCheckpointSignature(c).ok()) {
-      refused.push_back(which + " has a bad signature");
-      continue;
-    }
-    trusted.insert(*c.next_key);
   }
-  if (!trusted.contains(cp.signer)) {
+}
+
+Status CheckpointTrust::Verify(const Checkpoint& cp) const {
+  if (cp.ledger_id != ledger_id_)
+    return Status::Corruption("ledger id mismatch: " + Describe(cp) + " is of ledger " +
+                              BytesToHex(cp.ledger_id) + ", not of ledger " +
+                              BytesToHex(ledger_id_));
+  if (!keys_.contains(cp.signer)) {
     std::string message = "signed by an unknown key: " + Describe(cp) + " is signed by " +
                           KeyFingerprint(cp.signer) + ", which is neither the trusted key " +
-                          KeyFingerprint(trusted_key) +
+                          KeyFingerprint(trusted_key_) +
                           " nor a key announced from it by a verified rotation";
-    if (!refused.empty()) {
+    if (!refused_.empty()) {
       message += " (refused announcements: ";
-      for (size_t i = 0; i < refused.size(); ++i) message += (i ? "; " : "") + refused[i];
+      for (size_t i = 0; i < refused_.size(); ++i) message += (i ? "; " : "") + refused_[i];
+      if (refused_more_ > 0) message += "; and " + std::to_string(refused_more_) + " more";
       message += ")";
     }
     return Status::Corruption(message);
   }
   return CheckCheckpointSignature(cp);
+}
+
+Status VerifyCheckpoint(const Checkpoint& cp, const PublicKey& trusted_key,
+                        std::span<const Checkpoint> chain,
+                        const std::optional<LedgerIdBytes>& ledger_id) {
+  return CheckpointTrust(trusted_key, chain, ledger_id.value_or(cp.ledger_id)).Verify(cp);
 }
 
 std::string CheckpointToJson(const Checkpoint& cp) {
