@@ -196,6 +196,24 @@ TEST(CheckpointCli, AFlippedByteWithItsChecksumFixedFailsVerificationThroughTheR
   EXPECT_TRUE(Contains(verify.out, "the checkpoint you hold says")) << Describe(verify);
 }
 
+// With an earlier checkpoint that still matches, the alteration is placed after it.
+TEST(CheckpointCli, AnEarlierCheckpointThatStillMatchesNarrowsWhereTheLogWasAltered) {
+  World s;
+  ASSERT_EQ(s.Checkpoint(s.key).exit_code, 0);  // size 5, stored in DIR/meta/checkpoints
+  AppendEvents(s.ledger, 5, 4);
+  ASSERT_EQ(s.Checkpoint(s.key).exit_code, 0);  // size 9
+  const std::string held = s.dir.Sub("held.json");
+  ASSERT_EQ(s.Export(held).exit_code, 0);
+  FlipPayloadByte(s.ledger, 7, /*fix_checksum=*/true);
+  CliRun verify = s.Verify(held, s.pub);
+  EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
+  EXPECT_TRUE(Contains(verify.out,
+                       "checkpoint FAILED: the log was altered after position 5 and at or "
+                       "before position 9 (positions 1..5 still have the root of the checkpoint "
+                       "of tree size 5"))
+      << Describe(verify);
+}
+
 TEST(CheckpointCli, ALedgerRolledBackBehindAHeldCheckpointIsReported) {
   World s;
   // An earlier copy of the ledger, taken while it had 5 events.

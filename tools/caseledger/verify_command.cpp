@@ -1,6 +1,8 @@
 // caseledger verify DIR: recompute everything from the log and report the first problems.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "caseledger/archive.h"
@@ -40,10 +42,44 @@ bool CheckTrustedCheckpoints(Ledger& ledger, const std::string& dir,
     chain.insert(chain.end(), stored->checkpoints.begin(), stored->checkpoints.end());
   }
   const uint64_t events = ledger.CommittedPosition();
+  const CheckpointTrust trust(key, chain, id);
+  // Where an alteration begins: after the largest checkpoint below `size` (held or stored,
+  // verified) whose root the log still has. Each probe hashes the log up to that size, so
+  // the candidates are bisected (a log that matches at size s matches at every smaller
+  // checkpoint too, unless it was altered twice).
+  auto last_matching_below = [&](uint64_t size) -> std::optional<Checkpoint> {
+    std::vector<Checkpoint> candidates;
+    for (const Checkpoint& c : chain)
+      if (c.tree_size < size && c.tree_size > 0 && trust.Verify(c).ok()) candidates.push_back(c);
+    std::sort(candidates.begin(), candidates.end(),
+              [](const Checkpoint& a, const Checkpoint& b) { return a.tree_size < b.tree_size; });
+    std::optional<Checkpoint> found;
+    size_t low = 0, high = candidates.size();
+    while (low < high) {
+      const size_t mid = low + (high - low) / 2;
+      auto at = TreeHeadFromLog(ledger, candidates[mid].tree_size);
+      if (at.ok() && at->root == candidates[mid].root) {
+        found = candidates[mid];
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    return found;
+  };
+  auto altered = [&](uint64_t size) {
+    const std::optional<Checkpoint> good = last_matching_below(size);
+    if (!good) return "the log was altered at or before position " + std::to_string(size);
+    return "the log was altered after position " + std::to_string(good->tree_size) +
+           " and at or before position " + std::to_string(size) + " (positions 1.." +
+           std::to_string(good->tree_size) +
+           " still have the root of the checkpoint of tree size " +
+           std::to_string(good->tree_size) + " signed at " + FormatTimestamp(good->time) + ")";
+  };
   bool all_ok = true;
   for (const auto& [file, cp] : held) {
     label = held.size() > 1 ? file + ": " : "";
-    const Status s = VerifyCheckpoint(cp, key, chain, id);
+    const Status s = trust.Verify(cp);
     if (!s.ok()) {
       all_ok = failed(s.message());
       if (s.message().starts_with("signed by an unknown key"))
@@ -64,16 +100,14 @@ bool CheckTrustedCheckpoints(Ledger& ledger, const std::string& dir,
     }
     auto then = TreeHeadFromLog(ledger, cp.tree_size);
     if (!then.ok()) {
-      all_ok =
-          failed("the log was altered at or before position " + std::to_string(cp.tree_size) +
-                 ": its tree at that size cannot be recomputed (" + then.status().message() + ")");
+      all_ok = failed(altered(cp.tree_size) + ": its tree at that size cannot be recomputed (" +
+                      then.status().message() + ")");
       continue;
     }
     if (then->root != cp.root) {
-      all_ok =
-          failed("the log was altered at or before position " + std::to_string(cp.tree_size) +
-                 ": its tree at size " + std::to_string(cp.tree_size) + " has root " +
-                 HashToHex(then->root) + ", the checkpoint you hold says " + HashToHex(cp.root));
+      all_ok = failed(altered(cp.tree_size) + ": its tree at size " + std::to_string(cp.tree_size) +
+                      " has root " + HashToHex(then->root) + ", the checkpoint you hold says " +
+                      HashToHex(cp.root));
       continue;
     }
     std::cout << "checkpoint: " << label << "OK: the log's tree at size " << cp.tree_size
