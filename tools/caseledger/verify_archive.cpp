@@ -13,14 +13,10 @@ bool VerifyArchiveFile(const std::string& archive_file, const std::vector<std::s
   const std::string name = "verify";
   auto key = ReadPublicKeyFile(public_key_file);
   if (!key.ok()) Fail(name, key.status());
-  std::vector<HeldCheckpoint> held;
-  for (const std::string& file : held_files) {
-    auto cp = ReadCheckpointFile(file);
-    if (!cp.ok()) Fail(name, cp.status());
-    held.push_back({file, *cp});
-  }
+  auto held = ReadHeldCheckpoints(held_files);
+  if (!held.ok()) Fail(name, held.status());
   Progress progress("verifying");
-  auto result = VerifyArchive(archive_file, *key, held,
+  auto result = VerifyArchive(archive_file, *key, *held,
                               [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
   progress.Finish();
   if (!result.ok()) Fail(name, result.status());

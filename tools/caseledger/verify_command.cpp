@@ -5,7 +5,6 @@
 #include <optional>
 #include <thread>
 
-#include "caseledger/archive.h"
 #include "caseledger/checkpoint.h"
 #include "command_support.h"
 #include "commands.h"
@@ -198,13 +197,10 @@ void AddVerifyCommand(CLI::App& app) {
       throw CLI::ValidationError("DIR", "give DIR, or --proof FILE, or --archive FILE");
     if (!args->public_key.empty() && args->trusted_checkpoints.empty())
       throw CLI::ValidationError("--public-key", "needs --trusted-checkpoint, or --proof");
-    std::vector<HeldCheckpoint> held;
+    auto read = ReadHeldCheckpoints(args->trusted_checkpoints);
+    if (!read.ok()) Fail("verify", read.status());
+    const std::vector<HeldCheckpoint>& held = *read;
     PublicKey key{};
-    for (const std::string& file : args->trusted_checkpoints) {
-      auto cp = ReadCheckpointFile(file);
-      if (!cp.ok()) Fail("verify", cp.status());
-      held.push_back({file, *cp});
-    }
     if (!held.empty()) {
       auto pk = ReadPublicKeyFile(args->public_key);
       if (!pk.ok()) Fail("verify", pk.status());

@@ -45,15 +45,10 @@ struct ArchiveSummary {
 Result<ArchiveSummary> WriteArchive(Ledger& ledger, const std::string& ledger_dir,
                                     const std::string& path, uint64_t events = 0);
 
-// A checkpoint the auditor holds, and where it came from (for messages).
-struct HeldCheckpoint {
-  std::string source;
-  Checkpoint checkpoint;
-};
-
 struct ArchiveCheckpointResult {
   std::string source;                    // "archive checkpoint 3" or the held checkpoint's source
   std::optional<Checkpoint> checkpoint;  // unset when its line does not parse
+  bool held = false;                     // given by the auditor, not in the archive
   bool ok = false;
   std::string detail;  // why not, or what it vouches for
 };

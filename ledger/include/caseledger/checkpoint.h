@@ -160,6 +160,15 @@ Result<Checkpoint> CheckpointFromJson(std::string_view json);
 Status WriteCheckpointFile(const std::string& path, const Checkpoint& checkpoint);
 Result<Checkpoint> ReadCheckpointFile(const std::string& path);
 
+// A checkpoint the auditor holds, and where it came from (for messages).
+struct HeldCheckpoint {
+  std::string source;
+  Checkpoint checkpoint;
+};
+// Reads the checkpoint files an auditor gives (`--trusted-checkpoint`), in order; the first
+// that cannot be read is the error.
+Result<std::vector<HeldCheckpoint>> ReadHeldCheckpoints(std::span<const std::string> files);
+
 // DIR/meta/checkpoints: one CheckpointToJson line per checkpoint, appended in order.
 std::string CheckpointStorePath(const std::string& ledger_dir);
 

@@ -183,7 +183,7 @@ Result<ArchiveVerification> VerifyArchive(const std::string& path, const PublicK
   result.declared_events = header->events;
   result.checkpoints = ParseCheckpointSection(section);
   for (const HeldCheckpoint& h : held)
-    result.checkpoints.push_back({h.source, h.checkpoint, false, ""});
+    result.checkpoints.push_back({h.source, h.checkpoint, true, false, ""});
 
   // The roots to keep: those at the size of some checkpoint.
   std::map<uint64_t, Hash256> roots;
@@ -268,14 +268,13 @@ Result<ArchiveVerification> VerifyArchive(const std::string& path, const PublicK
   std::vector<Checkpoint> chain;
   for (const HeldCheckpoint& h : held) chain.push_back(h.checkpoint);
   for (const auto& r : result.checkpoints)
-    if (r.checkpoint && r.source.starts_with("archive ")) chain.push_back(*r.checkpoint);
+    if (r.checkpoint && !r.held) chain.push_back(*r.checkpoint);
   const CheckpointTrust trust(trusted_key, chain, header->ledger_id);
   std::vector<uint64_t> mismatched;
   Position cut_short = 0;  // the position after the last event, when a checkpoint covers more
   for (auto& r : result.checkpoints) {
     if (!r.checkpoint) continue;  // damaged: its detail says why
     const Checkpoint& cp = *r.checkpoint;
-    const bool is_held = !r.source.starts_with("archive ");
     if (Status s = trust.Verify(cp); !s.ok()) {
       r.detail = s.message();
       continue;
@@ -288,8 +287,8 @@ Result<ArchiveVerification> VerifyArchive(const std::string& path, const PublicK
                    " events; cannot be checked: the archive's framing is lost at position " +
                    std::to_string(result.events + 1) + signed_by;
       } else {
-        r.detail = (is_held ? "rolled back behind this checkpoint you hold: the archive has "
-                            : "the archive is cut short: it has ") +
+        r.detail = (r.held ? "rolled back behind this checkpoint you hold: the archive has "
+                           : "the archive is cut short: it has ") +
                    std::to_string(result.events) + " events, the checkpoint covers " +
                    std::to_string(cp.tree_size) + signed_by;
         cut_short = result.events + 1;

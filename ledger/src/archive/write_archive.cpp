@@ -1,75 +1,14 @@
 // WriteArchive: the log up to a position and the ledger's checkpoints, in one file.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <vector>
-
 #include "archive/archive_format.h"
 #include "caseledger/archive.h"
 #include "caseledger/ledger.h"
-#include "checkpoint/file_util.h"
 #include "log/frame.h"
 #include "merkle/frontier.h"
 #include "merkle/hashing.h"
+#include "util/file_util.h"
 
 namespace caseledger {
 inline namespace v1 {
-namespace {
-
-// A new file written through a buffer; removed unless Finish() succeeds.
-class NewFile {
- public:
-  ~NewFile() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      ::unlink(path_.c_str());
-    }
-  }
-  Status Create(const std::string& path) {
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ >= 0) return Status::Ok();
-    if (errno == EEXIST) return Status::AlreadyExists(path + " already exists; not overwritten");
-    return Status::IOError("cannot create " + path + ": " + std::strerror(errno));
-  }
-  Status Write(const void* data, size_t size) {
-    const auto* p = static_cast<const std::byte*>(data);
-    buffer_.insert(buffer_.end(), p, p + size);
-    return buffer_.size() >= (4u << 20) ? Flush() : Status::Ok();
-  }
-  std::vector<std::byte>& buffer() { return buffer_; }
-  Status Flush() {
-    size_t done = 0;
-    while (done < buffer_.size()) {
-      const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::IOError("cannot write " + path_ + ": " + std::strerror(errno));
-      done += static_cast<size_t>(n);
-      bytes_ += static_cast<uint64_t>(n);
-    }
-    buffer_.clear();
-    return Status::Ok();
-  }
-  Result<uint64_t> Finish() {
-    CASELEDGER_RETURN_IF_ERROR(Flush());
-    if (::fdatasync(fd_) != 0)
-      return Status::IOError("cannot sync " + path_ + ": " + std::strerror(errno));
-    ::close(fd_);
-    fd_ = -1;
-    checkpoint::SyncParentDir(path_);
-    return bytes_;
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::vector<std::byte> buffer_;
-  uint64_t bytes_ = 0;
-};
-
-}  // namespace
 
 Result<ArchiveSummary> WriteArchive(Ledger& ledger, const std::string& ledger_dir,
                                     const std::string& path, uint64_t events) {
@@ -98,8 +37,8 @@ Result<ArchiveSummary> WriteArchive(Ledger& ledger, const std::string& ledger_di
   header.events = events;
   header.checkpoint_bytes = section.size();
   header.exported_at = Now();
-  NewFile out;
-  CASELEDGER_RETURN_IF_ERROR(out.Create(path));
+  util::NewFile out;  // removed unless finished
+  CASELEDGER_RETURN_IF_ERROR(out.Create(path, 0644));
   const auto encoded = archive::EncodeHeader(header);
   CASELEDGER_RETURN_IF_ERROR(out.Write(encoded.data(), encoded.size()));
   section.resize(archive::FramesOffset(section.size()) - archive::kHeaderBytes, '\0');
@@ -112,11 +51,9 @@ Result<ArchiveSummary> WriteArchive(Ledger& ledger, const std::string& ledger_di
   if (events > 0) {
     CASELEDGER_RETURN_IF_ERROR(ledger.ScanAll(1, events, [&](const EventView& v) {
       frontier.Append(merkle::LeafHash(v.record), {});
-      std::vector<std::byte>& buffer = out.buffer();
-      const size_t at = buffer.size();
-      buffer.resize(at + log::FramedSize(v.record.size()));
-      log::EncodeFrame(v.record, buffer.data() + at);
-      if (buffer.size() >= (4u << 20)) write_status = out.Flush();
+      auto frame = out.Extend(log::FramedSize(v.record.size()));
+      if (frame.ok()) log::EncodeFrame(v.record, *frame);
+      write_status = frame.status();
       return write_status.ok();
     }));
   }
@@ -128,6 +65,7 @@ Result<ArchiveSummary> WriteArchive(Ledger& ledger, const std::string& ledger_di
     return Status::Corruption("the log's records do not hash to the ledger's tree at size " +
                               std::to_string(events) + "; run `caseledger verify` first");
   CASELEDGER_ASSIGN_OR_RETURN(summary.bytes, out.Finish());
+  util::SyncParentDir(path);
   return summary;
 }
 

@@ -34,6 +34,7 @@
 #include "log/log_reader.h"
 #include "log/segment.h"
 #include "store/ledger_meta.h"
+#include "util/file_util.h"
 
 namespace caseledger {
 inline namespace v1 {
@@ -44,19 +45,11 @@ namespace fs = std::filesystem;
 constexpr const char* kManifestName = "BACKUP";
 constexpr const char* kManifestMagic = "caseledger backup v1";
 constexpr size_t kCopyChunk = 4u << 20;
+// DIR/meta holds small files; its checkpoints file grows by ~400 bytes per checkpoint.
+constexpr size_t kMaxMetaFileBytes = 1u << 30;
 
 Status Errno(const std::string& what) {
   return Status::IOError(what + ": " + std::strerror(errno));
-}
-
-Status SyncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open directory " + dir);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::IOError("cannot sync directory " + dir + ": " + std::strerror(err));
-  return Status::Ok();
 }
 
 // `path` made absolute, normalised, without a trailing separator.
@@ -104,62 +97,6 @@ void RemoveWritten(const std::string& path, bool existed, bool created) {
   }
 }
 
-// A new file, written in order and fsync'd by Finish; removed unless finished.
-class OutFile {
- public:
-  ~OutFile() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      ::unlink(path_.c_str());
-    }
-  }
-  Status Create(const std::string& path, mode_t mode) {
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd_ < 0) return Errno("cannot create " + path);
-    // The umask may only have removed bits; make the mode exactly the source's.
-    if (::fchmod(fd_, mode) != 0) return Errno("cannot set the mode of " + path);
-    return Status::Ok();
-  }
-  Status Write(const void* data, size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t n = ::write(fd_, p, size);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Errno("cannot write " + path_);
-      p += n;
-      size -= static_cast<size_t>(n);
-      bytes_ += static_cast<uint64_t>(n);
-    }
-    return Status::Ok();
-  }
-  Status WriteZeros(uint64_t count) {
-    static const std::vector<char> zeros(kCopyChunk, 0);
-    while (count > 0) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(count, zeros.size()));
-      CASELEDGER_RETURN_IF_ERROR(Write(zeros.data(), n));
-      count -= n;
-    }
-    return Status::Ok();
-  }
-  Status Finish() {
-    if (::fsync(fd_) != 0) return Errno("cannot sync " + path_);
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) {
-      ::unlink(path_.c_str());
-      return Errno("cannot close " + path_);
-    }
-    return Status::Ok();
-  }
-  uint64_t bytes() const { return bytes_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  uint64_t bytes_ = 0;
-};
-
 // Copies the first `limit` bytes of `src` (all of it when limit is UINT64_MAX) to a new file
 // `dst` of the same mode, then `zeros` zero bytes; fsync'd. Fails if `src` is shorter than
 // a finite `limit`. Adds the bytes written to *bytes.
@@ -173,7 +110,7 @@ Status CopyFile(const std::string& src, const std::string& dst, uint64_t limit, 
   } closer{in};
   struct stat st {};
   if (::fstat(in, &st) != 0) return Errno("cannot examine " + src);
-  OutFile out;
+  util::NewFile out;
   CASELEDGER_RETURN_IF_ERROR(out.Create(dst, st.st_mode & 07777));
   std::vector<char> buffer(kCopyChunk);
   uint64_t done = 0;
@@ -191,41 +128,19 @@ Status CopyFile(const std::string& src, const std::string& dst, uint64_t limit, 
     done += static_cast<uint64_t>(n);
   }
   CASELEDGER_RETURN_IF_ERROR(out.WriteZeros(zeros));
-  CASELEDGER_RETURN_IF_ERROR(out.Finish());
-  *bytes += out.bytes();
+  CASELEDGER_ASSIGN_OR_RETURN(const uint64_t written, out.Finish());
+  *bytes += written;
   return Status::Ok();
 }
 
 Status WriteWholeFile(const std::string& path, std::string_view content, mode_t mode,
                       uint64_t* bytes) {
-  OutFile out;
+  util::NewFile out;
   CASELEDGER_RETURN_IF_ERROR(out.Create(path, mode));
   CASELEDGER_RETURN_IF_ERROR(out.Write(content.data(), content.size()));
-  CASELEDGER_RETURN_IF_ERROR(out.Finish());
-  *bytes += out.bytes();
+  CASELEDGER_ASSIGN_OR_RETURN(const uint64_t written, out.Finish());
+  *bytes += written;
   return Status::Ok();
-}
-
-Result<std::string> ReadWholeFile(const std::string& path, mode_t* mode) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return Errno("cannot open " + path);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return Errno("cannot examine " + path);
-  *mode = st.st_mode & 07777;
-  std::string out;
-  std::vector<char> buffer(1 << 16);
-  while (true) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Errno("cannot read " + path);
-    if (n == 0) break;
-    out.append(buffer.data(), static_cast<size_t>(n));
-  }
-  return out;
 }
 
 // The regular files directly in `dir`, sorted by name; empty when `dir` does not exist.
@@ -278,7 +193,7 @@ Status CopyDirFiles(const std::string& src_dir, const std::string& dst_dir, mode
     CASELEDGER_RETURN_IF_ERROR(
         CopyFile(src_dir + "/" + name, dst_dir + "/" + name, UINT64_MAX, 0, bytes));
   }
-  return SyncDir(dst_dir);
+  return util::SyncDir(dst_dir);
 }
 
 bool IsTornEvidence(const std::string& name) {
@@ -301,7 +216,9 @@ Result<BackupSummary> WriteBackup(const std::string& dir, const std::string& des
     for (const std::string& name : names) {
       MetaFile& f = meta_files.emplace_back();
       f.name = name;
-      CASELEDGER_ASSIGN_OR_RETURN(f.content, ReadWholeFile(dir + "/meta/" + name, &f.mode));
+      CASELEDGER_ASSIGN_OR_RETURN(
+          f.content, util::ReadSmallFile(dir + "/meta/" + name, kMaxMetaFileBytes, &f.mode));
+      f.mode &= 07777;
     }
   }
 
@@ -351,7 +268,7 @@ Result<BackupSummary> WriteBackup(const std::string& dir, const std::string& des
         CASELEDGER_RETURN_IF_ERROR(
             CopyFile(log_dir + "/" + name, dest + "/log/" + name, UINT64_MAX, 0, &summary.bytes));
   }
-  CASELEDGER_RETURN_IF_ERROR(SyncDir(dest + "/log"));
+  CASELEDGER_RETURN_IF_ERROR(util::SyncDir(dest + "/log"));
 
   // DIR/meta, as read before n was fixed.
   CASELEDGER_RETURN_IF_ERROR(MakeDir(dest + "/meta", 0755));
@@ -361,7 +278,7 @@ Result<BackupSummary> WriteBackup(const std::string& dir, const std::string& des
     CASELEDGER_RETURN_IF_ERROR(
         WriteWholeFile(dest + "/meta/" + f.name, content, f.mode, &summary.bytes));
   }
-  CASELEDGER_RETURN_IF_ERROR(SyncDir(dest + "/meta"));
+  CASELEDGER_RETURN_IF_ERROR(util::SyncDir(dest + "/meta"));
 
   // DIR/keys, read after n was fixed.
   std::error_code ec;
@@ -382,22 +299,9 @@ Result<BackupSummary> WriteBackup(const std::string& dir, const std::string& des
   manifest.taken_at = FormatTimestamp(taken_at);
   CASELEDGER_RETURN_IF_ERROR(
       WriteWholeFile(dest + "/" + kManifestName, ManifestText(manifest), 0644, &summary.bytes));
-  CASELEDGER_RETURN_IF_ERROR(SyncDir(dest));
-  if (!dest_existed) CASELEDGER_RETURN_IF_ERROR(SyncDir(ParentOf(dest)));
+  CASELEDGER_RETURN_IF_ERROR(util::SyncDir(dest));
+  if (!dest_existed) CASELEDGER_RETURN_IF_ERROR(util::SyncDir(ParentOf(dest)));
   return summary;
-}
-
-// Whether `path` is `dir` or lies under it (neither need exist).
-bool Inside(const std::string& path, const std::string& dir) {
-  std::error_code ec;
-  const fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
-  const fs::path d = fs::weakly_canonical(fs::absolute(dir), ec);
-  auto pi = p.begin();
-  for (auto di = d.begin(); di != d.end(); ++di, ++pi) {
-    if (di->empty()) continue;  // a trailing separator
-    if (pi == p.end() || *pi != *di) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -405,9 +309,9 @@ bool Inside(const std::string& path, const std::string& dir) {
 Result<BackupSummary> Backup(const std::string& dir, const std::string& dest,
                              const LedgerOptions& options) {
   CASELEDGER_RETURN_IF_ERROR(store::ReadLedgerMeta(dir + "/meta").status());
-  if (Inside(dest, dir))
+  if (auto ledger_dir = LedgerDirContaining(dest))
     return Status::InvalidArgument("the backup destination " + dest + " lies inside the ledger " +
-                                   dir + "; give a directory outside it");
+                                   *ledger_dir + "; give a directory outside it");
   CASELEDGER_ASSIGN_OR_RETURN(const bool existed, CheckTarget(dest, "backup destination"));
   bool created = false;
   auto written = WriteBackup(dir, dest, options, existed, created);
@@ -417,12 +321,11 @@ Result<BackupSummary> Backup(const std::string& dir, const std::string& dest,
 
 Result<BackupManifest> ReadBackupManifest(const std::string& backup) {
   const std::string path = backup + "/" + kManifestName;
-  mode_t mode = 0;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     return Status::NotFound(backup + " holds no " + kManifestName +
                             " manifest: it is an incomplete backup or not a backup");
-  CASELEDGER_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path, &mode));
+  CASELEDGER_ASSIGN_OR_RETURN(const std::string text, util::ReadSmallFile(path, 64 * 1024));
   auto bad = [&](const std::string& why) {
     return Status::Corruption(path + " is not a valid backup manifest: " + why);
   };
@@ -472,7 +375,7 @@ Result<RestoreSummary> RestoreInto(const std::string& backup, const std::string&
   if (fs::is_directory(backup + "/keys", ec))
     CASELEDGER_RETURN_IF_ERROR(CopyDirFiles(backup + "/keys", tmp + "/keys", 0700, all, &bytes));
   CASELEDGER_RETURN_IF_ERROR(MakeDir(tmp + "/run", 0755));
-  CASELEDGER_RETURN_IF_ERROR(SyncDir(tmp));
+  CASELEDGER_RETURN_IF_ERROR(util::SyncDir(tmp));
 
   const std::string does_not_verify = "the restored ledger does not verify against the backup";
   {
@@ -551,7 +454,7 @@ Result<RestoreSummary> Restore(const std::string& backup, const std::string& dir
     fs::remove_all(tmp, ec);
     return restored;
   }
-  CASELEDGER_RETURN_IF_ERROR(SyncDir(parent));
+  CASELEDGER_RETURN_IF_ERROR(util::SyncDir(parent));
   return restored;
 }
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "caseledger/checkpoint.h"
-#include "checkpoint/file_util.h"
+#include "util/file_util.h"
 #include "util/json_object.h"
 
 namespace caseledger {
@@ -149,15 +149,24 @@ Result<Checkpoint> CheckpointFromJson(std::string_view json) {
 }
 
 Status WriteCheckpointFile(const std::string& path, const Checkpoint& cp) {
-  return checkpoint::WriteNewFile(path, CheckpointToJson(cp) + "\n", 0644);
+  return util::WriteNewFile(path, CheckpointToJson(cp) + "\n", 0644);
 }
 
 Result<Checkpoint> ReadCheckpointFile(const std::string& path) {
-  auto text = checkpoint::ReadSmallFile(path, kMaxCheckpointFileBytes);
+  auto text = util::ReadSmallFile(path, kMaxCheckpointFileBytes);
   if (!text.ok()) return text.status().WithContext("checkpoint file " + path);
   auto cp = CheckpointFromJson(*text);
   if (!cp.ok()) return cp.status().WithContext(path);
   return cp;
+}
+
+Result<std::vector<HeldCheckpoint>> ReadHeldCheckpoints(std::span<const std::string> files) {
+  std::vector<HeldCheckpoint> held;
+  for (const std::string& file : files) {
+    CASELEDGER_ASSIGN_OR_RETURN(Checkpoint cp, ReadCheckpointFile(file));
+    held.push_back({file, cp});
+  }
+  return held;
 }
 
 }  // namespace v1

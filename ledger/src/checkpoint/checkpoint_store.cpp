@@ -11,7 +11,7 @@
 
 #include "caseledger/checkpoint.h"
 #include "caseledger/ledger.h"
-#include "checkpoint/file_util.h"
+#include "util/file_util.h"
 #include "merkle/frontier.h"
 #include "merkle/hashing.h"
 
@@ -48,7 +48,7 @@ Result<CheckpointStoreContents> ReadCheckpointStore(const std::string& ledger_di
   CASELEDGER_RETURN_IF_ERROR(RequireLedger(ledger_dir));
   const std::string path = CheckpointStorePath(ledger_dir);
   CheckpointStoreContents out;
-  auto text = checkpoint::ReadSmallFile(path, kMaxStoreBytes);
+  auto text = util::ReadSmallFile(path, kMaxStoreBytes);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound) return out;  // no checkpoint yet
     return text.status();
@@ -123,7 +123,7 @@ Status AppendCheckpoint(const std::string& ledger_dir, const Checkpoint& checkpo
   }
   if (::fdatasync(f.fd) != 0)
     return Status::IOError("cannot sync " + path + ": " + std::strerror(errno));
-  if (is_new) checkpoint::SyncParentDir(path);
+  if (is_new) util::SyncParentDir(path);
   return Status::Ok();
 }
 

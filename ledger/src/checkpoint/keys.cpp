@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "caseledger/checkpoint.h"
-#include "checkpoint/file_util.h"
+#include "util/file_util.h"
 
 namespace caseledger {
 inline namespace v1 {
@@ -157,10 +157,10 @@ Status WriteKeyFiles(const std::string& path, const SigningKey& key) {
     if (std::filesystem::exists(p, ec) || std::filesystem::is_symlink(p, ec))
       return Status::AlreadyExists(p + " already exists; not overwritten");
   std::string secret = FormatSigningKey(key);
-  Status s = checkpoint::WriteNewFile(path, secret, 0600);
+  Status s = util::WriteNewFile(path, secret, 0600);
   sodium_memzero(secret.data(), secret.size());
   if (!s.ok()) return s;
-  s = checkpoint::WriteNewFile(pub, FormatPublicKey(key.public_key()), 0644);
+  s = util::WriteNewFile(pub, FormatPublicKey(key.public_key()), 0644);
   if (!s.ok()) {
     ::unlink(path.c_str());
     return s;
@@ -170,7 +170,7 @@ Status WriteKeyFiles(const std::string& path, const SigningKey& key) {
 
 Result<SigningKey> ReadSigningKeyFile(const std::string& path) {
   mode_t mode = 0;
-  auto text = checkpoint::ReadSmallFile(path, kMaxKeyFileBytes, &mode);
+  auto text = util::ReadSmallFile(path, kMaxKeyFileBytes, &mode);
   if (!text.ok()) return text.status().WithContext("private key " + path);
   if (std::string_view(*text).starts_with(kPublicTag))
     return Status::InvalidArgument(path + ": this is a public key file, not a private key file");
@@ -190,7 +190,7 @@ Result<SigningKey> ReadSigningKeyFile(const std::string& path) {
 }
 
 Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
-  auto text = checkpoint::ReadSmallFile(path, kMaxKeyFileBytes);
+  auto text = util::ReadSmallFile(path, kMaxKeyFileBytes);
   if (!text.ok()) return text.status().WithContext("public key " + path);
   auto key = ParsePublicKey(*text);
   if (!key.ok()) return key.status().WithContext(path);
