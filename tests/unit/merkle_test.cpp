@@ -129,6 +129,39 @@ TEST(Merkle, AppendWithoutCallbackGivesTheSameTree) {
   EXPECT_EQ(with.Head(), without.Head());
 }
 
+// Verify builds aligned chunks of the tree on separate threads and joins them: the joined
+// tree has the naive root at every size, and the nodes the join completes are exactly the
+// ones above the chunks that a leaf-by-leaf build completes.
+TEST(Merkle, JoiningAlignedChunksGivesTheTreeBuiltLeafByLeaf) {
+  const auto leaves = Leaves(100);
+  for (size_t chunk : {1, 2, 4, 8, 32}) {
+    for (size_t n = 0; n <= leaves.size(); n += 7) {
+      MerkleFrontier joined;
+      std::map<std::pair<uint32_t, uint64_t>, std::string> join_nodes;
+      for (size_t first = 0; first < n; first += chunk) {
+        MerkleFrontier part;
+        for (size_t i = first; i < std::min(n, first + chunk); ++i)
+          part.Append(NaiveLeafHash(leaves[i]), {});
+        joined.Append(part, [&](const CompletedNode& node) {
+          EXPECT_TRUE(join_nodes.emplace(std::pair(node.level, node.index), Hex(node.hash)).second);
+        });
+      }
+      ASSERT_EQ(joined.size(), n);
+      EXPECT_EQ(Hex(joined.Head().root), Hex(NaiveMth(leaves, 0, n)))
+          << n << " leaves, chunks of " << chunk;
+
+      MerkleFrontier whole;
+      std::map<std::pair<uint32_t, uint64_t>, std::string> above_chunks;
+      for (size_t i = 0; i < n; ++i)
+        whole.Append(NaiveLeafHash(leaves[i]), [&](const CompletedNode& node) {
+          if ((uint64_t{1} << node.level) > chunk)
+            above_chunks[{node.level, node.index}] = Hex(node.hash);
+        });
+      EXPECT_EQ(join_nodes, above_chunks) << n << " leaves, chunks of " << chunk;
+    }
+  }
+}
+
 TEST(Merkle, SerializeThenParseGivesAnEquivalentFrontierAtEverySize) {
   const auto leaves = Leaves(71);
   MerkleFrontier f;

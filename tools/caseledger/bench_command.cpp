@@ -9,6 +9,7 @@
 #include "command_support.h"
 #include "commands.h"
 #include "output.h"
+#include "plugin_table.h"
 
 namespace caseledger::cli {
 
@@ -20,9 +21,10 @@ void AddBenchCommand(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "bench",
-      "Run the benchmark workloads W1-W5 (../shared/bench/WORKLOAD.md) on fresh ledgers in a "
+      "Run the benchmark workloads W1-W6 (../shared/bench/WORKLOAD.md) on fresh ledgers in a "
       "scratch directory. --format tsv prints rows in the peers' raw format for "
-      "../shared/peers/combine.sh");
+      "../shared/peers/combine.sh. W6 rebuilds the built-in projections over case events "
+      "from `caseledger gen`");
   cmd->add_option("--events", args->options.events,
                   "Events in the data set (streams = events / 10)")
       ->default_str("100000");
@@ -34,8 +36,9 @@ void AddBenchCommand(CLI::App& app) {
   cmd->add_option("--round", args->options.round, "Round number written in tsv rows")
       ->default_str("1");
   cmd->add_option("--only", args->options.only,
-                  "Run only these workloads (W1 ... W5), e.g. --only W2 W3")
-      ->check(CLI::IsMember({"W1", "W2", "W3", "W4", "W5"}));
+                  "Run only these workloads (W1 ... W6), e.g. --only W2 W3")
+      ->check(CLI::IsMember({"W1", "W2", "W3", "W4", "W5", "W6"}));
+  AddPluginDirOption(*cmd, args->options.plugin_dirs);
   cmd->add_option("--dir", args->options.scratch_dir,
                   "Scratch directory for the ledgers (default: a new one under $TMPDIR or /tmp)");
   cmd->add_option("--format", args->format, "table or tsv")
@@ -43,6 +46,7 @@ void AddBenchCommand(CLI::App& app) {
       ->default_str("table");
   cmd->callback([args] {
     bench::BenchOptions o = args->options;
+    DefaultPluginDirs(o.plugin_dirs);
     bool own_dir = o.scratch_dir.empty();
     if (own_dir) {
       const char* base = std::getenv("TMPDIR");

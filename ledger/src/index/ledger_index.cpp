@@ -63,6 +63,13 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
   t.block_cache = cache;
   t.cache_index_and_filter_blocks = true;
   t.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Partitioned index and filters: a lookup reads one small partition, not the whole
+  // filter of a file. Measured at 10M events: with whole-file filters (megabytes each)
+  // evicted from the cache, every append re-read them and W2 fell from ~39,000 to ~6,700
+  // events/s.
+  t.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  t.partition_filters = true;
+  t.pin_top_level_index_and_filter = true;
   o.write_buffer_size = 32 << 20;
   if (lookup == Lookup::kWholeKey) {
     // Measured here: inserting random keys into the default skiplist memtable cost most of
@@ -262,6 +269,28 @@ Result<std::optional<Hash256>> LedgerIndex::GetMerkleNode(uint32_t level, uint64
   Hash256 h;
   std::memcpy(h.data(), value.data(), 32);
   return std::optional<Hash256>(h);
+}
+
+Result<std::vector<std::optional<Hash256>>> LedgerIndex::GetMerkleNodes(uint32_t level,
+                                                                        uint64_t first,
+                                                                        uint64_t count) {
+  std::vector<std::optional<Hash256>> nodes(count);
+  const std::string upper = MerkleKey(level, first + count);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions o = read_options_;
+  o.total_order_seek = true;
+  o.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(o, cf_[5]));
+  for (it->Seek(MerkleKey(level, first)); it->Valid(); it->Next()) {
+    if (it->key().size() != 9 || it->value().size() != 32)
+      return Status::Corruption("index: malformed Merkle node");
+    const uint64_t index = LoadBE64(it->key().data() + 1);
+    if (index < first || index - first >= count) break;
+    Hash256& h = nodes[index - first].emplace();
+    std::memcpy(h.data(), it->value().data(), 32);
+  }
+  CASELEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read Merkle nodes"));
+  return nodes;
 }
 
 Status LedgerIndex::ForEach(Family family,

@@ -27,8 +27,8 @@ namespace caseledger::index {
 
 // What the index covers, rewritten with every batch.
 struct IndexState {
-  Position indexed_position = 0;     // the last position indexed (= the tree size)
-  log::Location log_end;             // where the frame after indexed_position starts
+  Position indexed_position = 0;  // the last position indexed (= the tree size)
+  log::Location log_end;          // where the frame after indexed_position starts
   Timestamp last_recorded_at{};
   uint64_t stream_count = 0;
   merkle::MerkleFrontier frontier;
@@ -92,6 +92,10 @@ class LedgerIndex {
   // The greatest indexed position <= `position` and its location, if any.
   Result<std::optional<std::pair<Position, log::Location>>> FloorPosition(Position position);
   Result<std::optional<Hash256>> GetMerkleNode(uint32_t level, uint64_t index);
+  // The stored nodes of `level` with indexes [first, first + count), in order, each empty
+  // if not stored: one range scan instead of a lookup per node.
+  Result<std::vector<std::optional<Hash256>>> GetMerkleNodes(uint32_t level, uint64_t first,
+                                                             uint64_t count);
 
   // Calls `visit(key, value)` for every entry of a column family in key order, until it
   // returns false. Used by verify.

@@ -23,18 +23,18 @@ void EncodeFrame(std::span<const std::byte> record, std::byte* out) {
   StoreLE32(trailer + 4, kFrameMagic);
 }
 
+bool IsEnd(const std::byte* at, size_t available) {
+  return available < kFrameHeaderBytes || (LoadLE32(at) == 0 && LoadLE32(at + 4) == 0);
+}
+
 FrameParse ParseFrame(const std::byte* at, size_t available) {
   FrameParse p;
-  if (available < kFrameHeaderBytes) {
-    p.outcome = FrameParse::Outcome::kEnd;  // no room for another frame in this segment
+  if (IsEnd(at, available)) {
+    p.outcome = FrameParse::Outcome::kEnd;
     return p;
   }
   const uint32_t length = LoadLE32(at);
   const uint32_t magic = LoadLE32(at + 4);
-  if (length == 0 && magic == 0) {
-    p.outcome = FrameParse::Outcome::kEnd;
-    return p;
-  }
   auto bad = [&](FrameParse::Outcome outcome, std::string why) {
     p.outcome = outcome;
     p.error = std::move(why);

@@ -47,6 +47,9 @@ struct FrameParse {
 // read. Never reads outside [at, at + available).
 FrameParse ParseFrame(const std::byte* at, size_t available);
 
+// Whether the `available` bytes at `at` hold no frame: the end of a segment's written part.
+bool IsEnd(const std::byte* at, size_t available);
+
 // The checksum stored in a frame header.
 uint64_t FrameChecksum(std::span<const std::byte> record);
 

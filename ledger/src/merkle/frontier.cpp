@@ -1,6 +1,7 @@
 #include "merkle/frontier.h"
 
 #include <bit>
+#include <cassert>
 #include <cstring>
 
 #include "merkle/hashing.h"
@@ -10,11 +11,27 @@ namespace caseledger::merkle {
 
 void MerkleFrontier::Append(const Hash256& leaf,
                             const std::function<void(const CompletedNode&)>& on_completed) {
-  Hash256 carry = leaf;
-  uint64_t index = size_;  // index of `carry` at its level
-  uint32_t level = 0;
-  // Each trailing one bit of size_ is a subtree of the same height as `carry`: merge.
-  for (uint64_t s = size_; s & 1; s >>= 1) {
+  AppendSubtree(leaf, 0, on_completed);
+}
+
+void MerkleFrontier::Append(const MerkleFrontier& next,
+                            const std::function<void(const CompletedNode&)>& on_completed) {
+  // next.roots_ are its perfect subtrees, largest first: one per set bit of next.size_.
+  assert(next.size_ == 0 || size_ % std::bit_floor(next.size_) == 0);
+  size_t i = 0;
+  for (uint32_t level = 64; level-- > 0;)
+    if ((next.size_ >> level) & 1) AppendSubtree(next.roots_[i++], level, on_completed);
+}
+
+// Adds a perfect subtree of 2^level leaves; size_ is a multiple of 2^level.
+void MerkleFrontier::AppendSubtree(const Hash256& root, uint32_t level,
+                                   const std::function<void(const CompletedNode&)>& on_completed) {
+  const uint64_t added = uint64_t{1} << level;
+  Hash256 carry = root;
+  uint64_t index = size_ >> level;  // index of `carry` at its level
+  // Each one bit of size_ from `level` up is a subtree of the same height as `carry`:
+  // merge.
+  for (uint64_t s = size_ >> level; s & 1; s >>= 1) {
     carry = NodeHash(roots_.back(), carry);
     roots_.pop_back();
     ++level;
@@ -22,7 +39,7 @@ void MerkleFrontier::Append(const Hash256& leaf,
     if (on_completed) on_completed(CompletedNode{level, index, carry});
   }
   roots_.push_back(carry);
-  ++size_;
+  size_ += added;
 }
 
 TreeHead MerkleFrontier::Head() const {

@@ -36,6 +36,13 @@ class MerkleFrontier {
   // level first). `on_completed` may be empty.
   void Append(const Hash256& leaf, const std::function<void(const CompletedNode&)>& on_completed);
 
+  // Adds the leaves `next` summarises (a tree built over the leaves that follow these),
+  // by its subtree roots: calls `on_completed` for each node above them it completes.
+  // Lets independent workers build aligned parts of a tree. Requires size() to be a
+  // multiple of 2^k, where 2^k is the largest power of two <= next.size().
+  void Append(const MerkleFrontier& next,
+              const std::function<void(const CompletedNode&)>& on_completed);
+
   // The root over all leaves so far (RFC 9162 MTH).
   TreeHead Head() const;
 
@@ -43,6 +50,9 @@ class MerkleFrontier {
   static Result<MerkleFrontier> Parse(std::string_view bytes);
 
  private:
+  void AppendSubtree(const Hash256& root, uint32_t level,
+                     const std::function<void(const CompletedNode&)>& on_completed);
+
   uint64_t size_ = 0;
   std::vector<Hash256> roots_;  // one per set bit of size_, from the highest bit down
 };

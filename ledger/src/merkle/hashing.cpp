@@ -1,55 +1,37 @@
 #include "merkle/hashing.h"
 
-#include <openssl/evp.h>
-
-#include <memory>
+// The low-level SHA-256 calls are deprecated in OpenSSL 3 in favour of EVP, but EVP's
+// per-digest provider dispatch costs ~110 ns, which is a third of hashing a 300-byte
+// record and most of hashing an interior node (measured: 263 against 150 ns for 65
+// bytes). These calls use the same SHA-NI/AVX2 code as EVP.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 namespace caseledger::merkle {
 namespace {
 
-// One reusable digest context per thread: EVP setup costs more than hashing a record.
-class Sha256 {
- public:
-  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {}
-  ~Sha256() {
-    EVP_MD_CTX_free(ctx_);
-    EVP_MD_free(md_);
-  }
-  Hash256 Digest(uint8_t prefix, std::span<const std::byte> a, std::span<const std::byte> b) {
-    Hash256 out;
-    EVP_DigestInit_ex2(ctx_, md_, nullptr);
-    EVP_DigestUpdate(ctx_, &prefix, 1);
-    EVP_DigestUpdate(ctx_, a.data(), a.size());
-    if (!b.empty()) EVP_DigestUpdate(ctx_, b.data(), b.size());
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_, out.data(), &len);
-    return out;
-  }
-
- private:
-  EVP_MD* md_;
-  EVP_MD_CTX* ctx_;
-};
-
-Sha256& ThreadSha256() {
-  thread_local Sha256 sha;
-  return sha;
+Hash256 Digest(uint8_t prefix, std::span<const std::byte> a, std::span<const std::byte> b) {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, &prefix, 1);
+  SHA256_Update(&ctx, a.data(), a.size());
+  if (!b.empty()) SHA256_Update(&ctx, b.data(), b.size());
+  Hash256 out;
+  SHA256_Final(out.data(), &ctx);
+  return out;
 }
 
 }  // namespace
 
-Hash256 LeafHash(std::span<const std::byte> record) {
-  return ThreadSha256().Digest(0x00, record, {});
-}
+Hash256 LeafHash(std::span<const std::byte> record) { return Digest(0x00, record, {}); }
 
 Hash256 NodeHash(const Hash256& left, const Hash256& right) {
-  return ThreadSha256().Digest(0x01, std::as_bytes(std::span(left)), std::as_bytes(std::span(right)));
+  return Digest(0x01, std::as_bytes(std::span(left)), std::as_bytes(std::span(right)));
 }
 
 Hash256 EmptyTreeRoot() {
   Hash256 out;
-  unsigned int len = 0;
-  EVP_Digest(nullptr, 0, out.data(), &len, EVP_sha256(), nullptr);
+  SHA256(nullptr, 0, out.data());
   return out;
 }
 

@@ -12,6 +12,8 @@
 
 #include "bench/dataset.h"
 #include "caseledger/ledger.h"
+#include "gen/generator.h"
+#include "projector.h"
 
 namespace caseledger::bench {
 namespace {
@@ -84,6 +86,7 @@ class Runner {
       if (ledger && Selected("W5")) W5Verify(*ledger);
     }
     std::filesystem::remove_all(LedgerDir("w2"));
+    if (Selected("W6")) W6Rebuild();
     int failures = 0;
     for (const Row& r : rows_)
       if (r.workload == "check" && r.value == 0) ++failures;
@@ -387,6 +390,63 @@ class Runner {
       Emit(workload, "peak_rss_mib", "MiB", PeakRssMiB());
       Check(workload + "_ok", report->ok() && report->events == ds_.size());
     }
+  }
+
+  // W6: the three built-in projections rebuilt from position 1 over case events from the
+  // generator (the peers' data set has no case events): a fresh projector on an empty
+  // DIR/views, in this process, as `caseledger project --no-supervise` runs it. Generating
+  // the ledger is not timed.
+  void W6Rebuild() {
+    const std::string dir = LedgerDir("w6");
+    std::filesystem::remove_all(dir);
+    const std::string key = o_.scratch_dir + "/w6-master.key";
+    std::filesystem::remove(key);
+    CreateOptions create;
+    create.master_key_file = key;
+    Status s = CreateMasterKeyFile(key);
+    if (s.ok()) s = Ledger::Create(dir, create);
+    if (s.ok()) {
+      LedgerOptions options;
+      options.master_key_file = key;
+      auto ledger = Ledger::Open(dir, options);
+      gen::GeneratorSummary summary;
+      s = ledger.ok()
+              ? gen::AppendToLedger({.seed = o_.seed, .events = o_.events}, **ledger, 500, &summary)
+              : ledger.status();
+    }
+    if (!s.ok()) {
+      spdlog::error("W6: {}", s.ToString());
+      return Check("W6_rebuilt_all", false);
+    }
+    ResetPeakRss();
+    const double t0 = NowSeconds();
+    projector::ProjectorOptions options;
+    options.plugin_dirs = o_.plugin_dirs;
+    auto projector = projector::Projector::Open(dir, options);
+    if (projector.ok()) {
+      auto batches = (*projector)->CatchUp();
+      if (!batches.ok()) s = batches.status();
+    } else {
+      s = projector.status();
+    }
+    const double seconds = NowSeconds() - t0;
+    if (!s.ok()) {
+      spdlog::error("W6: {}", s.ToString());
+      return Check("W6_rebuilt_all", false);
+    }
+    Emit("W6_rebuild", "events_per_s", "ev/s", o_.events / seconds);
+    Emit("W6_rebuild", "peak_rss_mib", "MiB", PeakRssMiB());
+    // The three built-in plugins, each running and at the last position.
+    int rebuilt = 0;
+    for (const auto& p : (*projector)->Plugins())
+      if ((p.name == "caseload" || p.name == "referrals" || p.name == "coverage") &&
+          p.health.state == projector::Health::State::kRunning && p.checkpoint &&
+          p.checkpoint->position == o_.events)
+        ++rebuilt;
+    Check("W6_rebuilt_all", rebuilt == 3);
+    projector->reset();
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove(key);
   }
 
   const BenchOptions& o_;

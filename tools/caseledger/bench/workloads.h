@@ -1,4 +1,4 @@
-// The benchmark workloads W1-W5 of ../shared/bench/WORKLOAD.md, run against embedded
+// The benchmark workloads W1-W6 of ../shared/bench/WORKLOAD.md, run against embedded
 // ledgers in a scratch directory, reported as rows in the peers' raw format.
 #pragma once
 
@@ -15,9 +15,10 @@ struct BenchOptions {
   int writers = 8;         // W1_8w
   size_t batch = 500;      // W2
   size_t w4_streams = 5'000;
-  std::string scratch_dir;  // ledgers are created (and removed) under it
+  std::string scratch_dir;               // ledgers are created (and removed) under it
+  std::vector<std::string> plugin_dirs;  // W6: where the built-in plugins are
   // Workloads to run, e.g. {"W2", "W3"}; empty = all. W3-W5 read the ledger W2 writes,
-  // so they imply W2.
+  // so they imply W2. W6 writes its own ledger of case events.
   std::vector<std::string> only;
   int round = 1;
 };
