@@ -1,5 +1,7 @@
 #include "log/segment.h"
 
+#include <bit>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -79,8 +81,26 @@ Result<std::shared_ptr<const MappedSegment>> MappedSegment::Open(const std::stri
   return seg;
 }
 
-MappedSegment::~MappedSegment() {
-  ::munmap(const_cast<std::byte*>(data_), size_);
+MappedSegment::~MappedSegment() { ::munmap(const_cast<std::byte*>(data_), size_); }
+
+size_t MappedSegment::MarkRandomRead(size_t offset, size_t length) const {
+  size_t added = 0;
+  for (size_t w = offset / kReadWindowBytes;
+       w <= (offset + length - 1) / kReadWindowBytes && w / 64 < read_windows_.size(); ++w) {
+    const uint64_t bit = uint64_t{1} << (w % 64);
+    if (!(read_windows_[w / 64].fetch_or(bit) & bit)) ++added;
+  }
+  return added;
+}
+
+void MappedSegment::ReleaseRandomReads() const {
+  for (size_t i = 0; i < read_windows_.size(); ++i) {
+    uint64_t bits = read_windows_[i].exchange(0);
+    for (; bits != 0; bits &= bits - 1) {
+      const size_t w = i * 64 + static_cast<size_t>(std::countr_zero(bits));
+      ReleasePages(w * kReadWindowBytes, kReadWindowBytes);
+    }
+  }
 }
 
 void MappedSegment::ReleasePages(size_t offset, size_t length) const {

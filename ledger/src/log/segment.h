@@ -11,6 +11,8 @@
 // Frames follow from offset 64; the file is zero-filled to its full size when created.
 #pragma once
 
+#include <atomic>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -49,8 +51,7 @@ class MappedSegment {
  public:
   // Maps `path` after checking its size and header (magic, version, index, ledger id).
   // Corruption names the file and what is wrong; NotFound if it does not exist.
-  static Result<std::shared_ptr<const MappedSegment>> Open(const std::string& path,
-                                                           uint32_t index,
+  static Result<std::shared_ptr<const MappedSegment>> Open(const std::string& path, uint32_t index,
                                                            uint64_t segment_bytes,
                                                            const LedgerId& ledger_id);
   ~MappedSegment();
@@ -64,12 +65,24 @@ class MappedSegment {
   // set (the page cache keeps them). Used behind long sequential scans.
   void ReleasePages(size_t offset, size_t length) const;
 
+  // A fault maps more than the page read: the 64 KiB around it (fault-around), or a whole
+  // 2 MiB folio of the page cache. MarkRandomRead notes the 2 MiB windows a random read of
+  // [offset, offset + length) lies in and returns how many were not noted yet;
+  // ReleaseRandomReads releases the windows noted.
+  static constexpr size_t kReadWindowBytes = 2 << 20;
+  size_t MarkRandomRead(size_t offset, size_t length) const;
+  void ReleaseRandomReads() const;
+
  private:
   MappedSegment(std::string path, const std::byte* data, size_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+      : path_(std::move(path)),
+        data_(data),
+        size_(size),
+        read_windows_(size / kReadWindowBytes / 64 + 1) {}
   std::string path_;
   const std::byte* data_;
   size_t size_;
+  mutable std::vector<std::atomic<uint64_t>> read_windows_;  // one bit per window
 };
 
 }  // namespace caseledger::log

@@ -75,6 +75,22 @@ Result<std::shared_ptr<const MappedSegment>> SegmentLog::Segment(uint32_t index)
   return seg;
 }
 
+void SegmentLog::AfterRandomRead(Location at, size_t framed) const {
+  auto seg = Segment(at.segment);
+  if (!seg.ok()) return;
+  const size_t added = (*seg)->MarkRandomRead(at.offset, framed);
+  if ((random_read_windows_ += added) * MappedSegment::kReadWindowBytes <= kRandomReadBudget)
+    return;
+  random_read_windows_ = 0;
+  std::vector<std::shared_ptr<const MappedSegment>> mapped;
+  {
+    std::lock_guard lock(map_mutex_);
+    for (const auto& m : mapped_)
+      if (m) mapped.push_back(m);
+  }
+  for (const auto& m : mapped) m->ReleaseRandomReads();
+}
+
 uint32_t SegmentLog::SegmentFileCount() const {
   uint32_t n = 0;
   std::error_code ec;

@@ -51,6 +51,12 @@ class SegmentLog {
   // The mapped segment `index`; NotFound if no such file exists (yet).
   Result<std::shared_ptr<const MappedSegment>> Segment(uint32_t index) const;
   uint32_t SegmentFileCount() const;
+  // Called once a record read at random (at `at`, `framed` bytes) has been copied out.
+  // What random reads keep mapped is bounded by kRandomReadBudget: beyond it, every window
+  // they mapped is released (the page cache keeps the pages), so that reads over a log
+  // larger than memory do not grow the resident set.
+  static constexpr size_t kRandomReadBudget = 128 << 20;
+  void AfterRandomRead(Location at, size_t framed) const;
   uint64_t segment_bytes() const { return options_.segment_bytes; }
   const std::string& log_dir() const { return options_.log_dir; }
 
@@ -77,13 +83,15 @@ class SegmentLog {
 
   const Options options_;
 
+  mutable std::atomic<size_t> random_read_windows_{0};  // marked since the last release
+
   // Read side: mapped segments by index, mapped lazily.
   mutable std::mutex map_mutex_;
   mutable std::vector<std::shared_ptr<const MappedSegment>> mapped_;
 
   // Write side.
   Location write_end_;
-  std::unique_ptr<WritableFile> write_file_;       // segment write_end_.segment
+  std::unique_ptr<WritableFile> write_file_;             // segment write_end_.segment
   std::vector<std::unique_ptr<WritableFile>> unsynced_;  // earlier segments awaiting Sync
   bool write_file_dirty_ = false;
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -418,6 +419,11 @@ class Runner {
       spdlog::error("W6: {}", s.ToString());
       return Check("W6_rebuilt_all", false);
     }
+    // The projector opens the ledger as `caseledger project` does: with the master key
+    // $CASELEDGER_MASTER_KEY_FILE names.
+    const char* user_key = std::getenv("CASELEDGER_MASTER_KEY_FILE");
+    const std::string saved_key = user_key ? user_key : "";
+    ::setenv("CASELEDGER_MASTER_KEY_FILE", key.c_str(), 1);
     ResetPeakRss();
     const double t0 = NowSeconds();
     projector::ProjectorOptions options;
@@ -430,6 +436,11 @@ class Runner {
       s = projector.status();
     }
     const double seconds = NowSeconds() - t0;
+    if (user_key) {
+      ::setenv("CASELEDGER_MASTER_KEY_FILE", saved_key.c_str(), 1);
+    } else {
+      ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
+    }
     if (!s.ok()) {
       spdlog::error("W6: {}", s.ToString());
       return Check("W6_rebuilt_all", false);
