@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -513,6 +514,45 @@ TEST(Cli, VerifyReportsADamagedRecordNearTheEndOfTheLog) {
   EXPECT_EQ(read.exit_code, 1) << Describe(read);
   EXPECT_TRUE(Contains(read.err, "Corruption")) << Describe(read);
   EXPECT_TRUE(Contains(read.err, "position 3")) << Describe(read);
+}
+
+// `caseledger bench --format tsv` prints rows exactly in the peers' raw format (round,
+// peer, workload, metric, unit, value; tab-separated) for ../shared/peers/combine.sh, with
+// every workload of WORKLOAD.md and its correctness checks, all passing.
+TEST(Cli, BenchPrintsEveryWorkloadInThePeersRawFormat) {
+  TempDir dir;
+  auto run = testing::RunProgram(CASELEDGER_BIN,
+                                 {"bench", "--events", "3000", "--w1-seconds", "0.3", "--round",
+                                  "7", "--format", "tsv", "--dir", dir.path()},
+                                 120);
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  std::set<std::string> workloads, checks;
+  for (const std::string& line : Lines(run.out)) {
+    std::vector<std::string> fields;
+    std::istringstream in(line);
+    for (std::string f; std::getline(in, f, '\t');) fields.push_back(f);
+    ASSERT_EQ(fields.size(), 6u) << line;
+    EXPECT_EQ(fields[0], "7") << line;
+    EXPECT_EQ(fields[1], "caseledger") << line;
+    EXPECT_NO_THROW((void)std::stod(fields[5])) << line;
+    if (fields[2] == "check") {
+      checks.insert(fields[3]);
+      if (fields[3] == "failures")
+        EXPECT_EQ(fields[5], "0") << line;
+      else
+        EXPECT_EQ(fields[5], "1") << "a failed check: " << line;
+    } else {
+      workloads.insert(fields[2] + " " + fields[3]);
+    }
+  }
+  for (const char* w :
+       {"W1_1w events_per_s", "W1_1w syncs_per_commit", "W1_8w events_per_s",
+        "W2_batch events_per_s", "W3_replay events_per_s", "W4_stream_reads streams_per_s",
+        "W5_verify MB_per_s", "W6_rebuild events_per_s", "W6_rebuild peak_rss_mib"})
+    EXPECT_TRUE(workloads.contains(w)) << "no row " << w << "\n" << run.out;
+  for (const char* c : {"W2_count_equals_N", "W5_verify_ok", "W6_rebuilt_all", "failures"})
+    EXPECT_TRUE(checks.contains(c)) << "no check " << c << "\n" << run.out;
+  EXPECT_TRUE(fs::is_empty(dir.path())) << "the scratch ledgers are removed";
 }
 
 }  // namespace
