@@ -13,7 +13,6 @@
 #include "caseledger/case_events.h"
 #include "envelope/envelope_codec.h"
 #include "index/keys.h"
-#include "log/frame.h"
 #include "log/log_reader.h"
 #include "merkle/hashing.h"
 #include "merkle/proof.h"
@@ -252,7 +251,6 @@ Result<std::vector<RecordedEvent>> LedgerImpl::ReadStream(std::string_view strea
                                 std::to_string(e.version) + " points to position " +
                                 std::to_string(e.position) + ", which holds another event");
     out.push_back(view->ToRecordedEvent());
-    log_->AfterRandomRead(e.location, log::FramedSize(view->record.size()));
   }
   return out;
 }

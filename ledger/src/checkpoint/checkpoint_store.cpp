@@ -11,9 +11,9 @@
 
 #include "caseledger/checkpoint.h"
 #include "caseledger/ledger.h"
-#include "util/file_util.h"
 #include "merkle/frontier.h"
 #include "merkle/hashing.h"
+#include "util/file_util.h"
 
 namespace caseledger {
 inline namespace v1 {

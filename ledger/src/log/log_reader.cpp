@@ -30,7 +30,9 @@ Result<EventView> ReadRecordAt(const SegmentLog& log, Location location, Positio
   CASELEDGER_ASSIGN_OR_RETURN(auto seg, log.Segment(location.segment));
   if (location.offset < kSegmentHeaderBytes || location.offset >= seg->size())
     return CorruptAt(position, location, "location lies outside the segment");
-  return DecodeAt(*seg, location, position);
+  auto view = DecodeAt(*seg, location, position);
+  if (view.ok()) log.NoteRandomRead(*seg, location.offset, FramedSize(view->record.size()));
+  return view;
 }
 
 Result<bool> LogCursor::Next(Position last, EventView& out) {

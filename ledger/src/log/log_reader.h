@@ -10,7 +10,8 @@
 
 namespace caseledger::log {
 
-// The record at `location`, which must hold position `position`.
+// The record at `location`, which must hold position `position`. A read at random: what
+// it maps counts against SegmentLog::kRandomReadBudget.
 Result<EventView> ReadRecordAt(const SegmentLog& log, Location location, Position position);
 
 // Walks the log forward from a known location, one record at a time.
@@ -33,7 +34,7 @@ class LogCursor {
   Position next_;
   std::shared_ptr<const MappedSegment> segment_;
   uint32_t current_segment_ = 0;  // index of segment_
-  size_t released_up_to_ = 0;  // pages before this offset were handed back (see Next)
+  size_t released_up_to_ = 0;     // pages before this offset were handed back (see Next)
 };
 
 }  // namespace caseledger::log

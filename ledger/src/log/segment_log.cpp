@@ -75,10 +75,8 @@ Result<std::shared_ptr<const MappedSegment>> SegmentLog::Segment(uint32_t index)
   return seg;
 }
 
-void SegmentLog::AfterRandomRead(Location at, size_t framed) const {
-  auto seg = Segment(at.segment);
-  if (!seg.ok()) return;
-  const size_t added = (*seg)->MarkRandomRead(at.offset, framed);
+void SegmentLog::NoteRandomRead(const MappedSegment& segment, size_t offset, size_t length) const {
+  const size_t added = segment.MarkRandomRead(offset, length);
   if ((random_read_windows_ += added) * MappedSegment::kReadWindowBytes <= kRandomReadBudget)
     return;
   random_read_windows_ = 0;

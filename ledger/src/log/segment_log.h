@@ -51,12 +51,12 @@ class SegmentLog {
   // The mapped segment `index`; NotFound if no such file exists (yet).
   Result<std::shared_ptr<const MappedSegment>> Segment(uint32_t index) const;
   uint32_t SegmentFileCount() const;
-  // Called once a record read at random (at `at`, `framed` bytes) has been copied out.
-  // What random reads keep mapped is bounded by kRandomReadBudget: beyond it, every window
-  // they mapped is released (the page cache keeps the pages), so that reads over a log
-  // larger than memory do not grow the resident set.
+  // Notes a read at random of [offset, offset + length) of `segment`. What random reads
+  // keep mapped is bounded by kRandomReadBudget: beyond it, every window they mapped is
+  // released (the page cache keeps the pages, and a view still held faults them back in),
+  // so that reads over a log larger than memory do not grow the resident set.
   static constexpr size_t kRandomReadBudget = 128 << 20;
-  void AfterRandomRead(Location at, size_t framed) const;
+  void NoteRandomRead(const MappedSegment& segment, size_t offset, size_t length) const;
   uint64_t segment_bytes() const { return options_.segment_bytes; }
   const std::string& log_dir() const { return options_.log_dir; }
 

@@ -32,6 +32,17 @@ class ProblemList {
   std::vector<VerifyProblem> list_;
 };
 
+// The problem of a recomputed Merkle node that differs from the stored one (or that was
+// not stored).
+VerifyProblem TreeProblem(uint32_t level, uint64_t node_index, bool was_stored) {
+  const Position first = (node_index << level) + 1;
+  const Position last = (node_index + 1) << level;
+  return {Kind::kTree, first,
+          std::string(was_stored ? "the stored" : "no stored") + " Merkle node over positions " +
+              std::to_string(first) + ".." + std::to_string(last) +
+              (was_stored ? " differs from the one recomputed from the log" : "")};
+}
+
 // Compares completed Merkle nodes with the stored ones; only the first mismatch is
 // reported (the ones above it differ too).
 class StoredNodes {
@@ -45,13 +56,7 @@ class StoredNodes {
     auto stored = index_.GetMerkleNode(level, node_index);
     if (!stored.ok()) return stored.status();
     if (stored->has_value() && **stored == hash) return Status::Ok();
-    const Position first = (node_index << level) + 1;
-    const Position last = (node_index + 1) << level;
-    problems.Add(Kind::kTree, first,
-                 std::string(stored->has_value() ? "the stored" : "no stored") +
-                     " Merkle node over positions " + std::to_string(first) + ".." +
-                     std::to_string(last) +
-                     (stored->has_value() ? " differs from the one recomputed from the log" : ""));
+    problems.Add(TreeProblem(level, node_index, stored->has_value()));
     reported_ = true;
     return Status::Ok();
   }
@@ -147,16 +152,10 @@ Status CheckStoredNodes(index::LedgerIndex& index,
   }
   if (!first_mismatch) return Status::Ok();
   const merkle::CompletedNode& node = *first_mismatch;
-  const Position first = (node.index << node.level) + 1;
   const Position last = (node.index + 1) << node.level;
   auto before = std::find_if(problems.begin(), problems.end(),
                              [&](const VerifyProblem& p) { return p.position > last; });
-  problems.insert(
-      before,
-      {Kind::kTree, first,
-       std::string(mismatch_stored ? "the stored" : "no stored") + " Merkle node over positions " +
-           std::to_string(first) + ".." + std::to_string(last) +
-           (mismatch_stored ? " differs from the one recomputed from the log" : "")});
+  problems.insert(before, TreeProblem(node.level, node.index, mismatch_stored.has_value()));
   if (problems.size() > max_problems) problems.resize(max_problems);
   return Status::Ok();
 }
