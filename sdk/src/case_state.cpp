@@ -1,7 +1,6 @@
 // ReduceCase: first decides which data is in effect at each position (as_of, voids,
 // corrections), then folds it through DOMAIN.md's state machines in position order.
 #include "caseledger/case_state.h"
-
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
@@ -16,6 +15,7 @@
 #include <utility>
 
 #include "caseledger/case_events.h"
+#include "caseledger/payload_message.h"
 #include "schema/case_events.capnp.h"
 #include "schema_annotations.h"
 
@@ -39,27 +39,6 @@ std::string Name(Enum value) {
   KJ_REQUIRE(index < enumerants.size(), "an enum value this schema does not know");
   return schema_annotations::JsonName(enumerants[index]);
 }
-
-// A payload decoded for reading: the bytes copied into word-aligned memory.
-class PayloadMessage {
- public:
-  explicit PayloadMessage(std::string_view bytes)
-      : words_(kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word))) {
-    std::memcpy(words_.begin(), bytes.data(), words_.size() * sizeof(capnp::word));
-  }
-  // Throws a kj exception on malformed bytes; call inside kj::runCatchingExceptions.
-  template <typename T>
-  typename T::Reader Root() {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = words_.size() * 4 + 64;
-    reader_.emplace(words_.asPtr(), options);
-    return reader_->getRoot<T>();
-  }
-
- private:
-  kj::Array<capnp::word> words_;
-  std::optional<capnp::FlatArrayMessageReader> reader_;
-};
 
 // The data in effect at one position of the stream: the original event or its latest
 // correction, with the time and actor the fold uses.

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "caseledger/case_events.h"
+#include "caseledger/payload_message.h"
 #include "schema/case_events.capnp.h"
 #include "schema_annotations.h"
 
@@ -319,27 +320,6 @@ Status CheckValue(JsonValue::Reader v, capnp::Type type, const std::string& path
 
 // ---- payload bytes ----
 
-// A payload decoded for reading. Copies the bytes into word-aligned memory.
-class PayloadReader {
- public:
-  explicit PayloadReader(std::string_view bytes)
-      : words_(kj::heapArray<capnp::word>(bytes.size() / 8)) {
-    std::memcpy(words_.begin(), bytes.data(), words_.size() * sizeof(capnp::word));
-  }
-  // Throws kj exceptions on malformed bytes; call inside kj::runCatchingExceptions.
-  capnp::DynamicStruct::Reader Root(capnp::StructSchema schema) {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = words_.size() * 4 + 64;
-    options.nestingLimit = kMaxDepth * 2;
-    reader_.emplace(words_.asPtr(), options);
-    return reader_->getRoot<capnp::DynamicStruct>(schema);
-  }
-
- private:
-  kj::Array<capnp::word> words_;
-  std::optional<capnp::FlatArrayMessageReader> reader_;
-};
-
 Status CheckPayloadStruct(capnp::DynamicStruct::Reader r, const std::string& path, int depth) {
   if (depth > kMaxDepth) return Bad(path, "nested too deeply");
   auto s = r.getSchema();
@@ -572,10 +552,11 @@ Result<std::string> PayloadFromJson(const EventType& type, std::string_view json
 Status ValidatePayload(const EventType& type, std::string_view payload) {
   if (payload.size() % 8 != 0)
     return Status::InvalidArgument("the " + type.name + " payload is not a whole number of words");
-  PayloadReader reader(payload);
+  PayloadMessage reader(payload);
   Status status;
-  KJ_IF_MAYBE (e, kj::runCatchingExceptions(
-                      [&] { status = CheckPayloadStruct(reader.Root(type.schema), "data", 0); })) {
+  KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
+                 status = CheckPayloadStruct(reader.Root(type.schema, kMaxDepth * 2), "data", 0);
+               })) {
     return Status::InvalidArgument("the payload is not a " + type.name + ": " + Reason(*e));
   }
   return status;
@@ -584,10 +565,11 @@ Status ValidatePayload(const EventType& type, std::string_view payload) {
 Result<std::string> PayloadToJson(const EventType& type, std::string_view payload) {
   if (payload.size() % 8 != 0)
     return Status::Corruption("the " + type.name + " payload is not a whole number of words");
-  PayloadReader reader(payload);
+  PayloadMessage reader(payload);
   std::string out;
   KJ_IF_MAYBE (e, kj::runCatchingExceptions([&] {
-                 out = Str(kj::StringPtr(GetCodec().json.encode(reader.Root(type.schema))));
+                 out = Str(kj::StringPtr(
+                     GetCodec().json.encode(reader.Root(type.schema, kMaxDepth * 2))));
                })) {
     return Status::Corruption("the payload is not a " + type.name + ": " + Reason(*e));
   }
@@ -609,7 +591,7 @@ bool CarriesPersonalData(const EventType& type, std::string_view payload) {
   if (!type.has_personal_fields || payload.size() % 8 != 0) return false;
   const auto sealed = capnp::Schema::from<schema::Sealed>();
   auto is_sealed = [&](capnp::Type t) { return t.isStruct() && t.asStruct() == sealed; };
-  PayloadReader reader(payload);
+  PayloadMessage reader(payload);
   bool found = false;
   std::function<void(capnp::DynamicStruct::Reader, int)> walk = [&](capnp::DynamicStruct::Reader s,
                                                                     int depth) {
@@ -627,7 +609,7 @@ bool CarriesPersonalData(const EventType& type, std::string_view payload) {
       }
     }
   };
-  kj::runCatchingExceptions([&] { walk(reader.Root(type.schema), 0); });
+  kj::runCatchingExceptions([&] { walk(reader.Root(type.schema, kMaxDepth * 2), 0); });
   return found;
 }
 
@@ -761,12 +743,12 @@ Result<std::string> RecordedEventToJson(const RecordedEvent& r) {
   if (e.payload.size() % 8 != 0)
     return Status::Corruption("the payload of position " + std::to_string(r.position) +
                               " is not a whole number of words");
-  PayloadReader reader(e.payload);
+  PayloadMessage reader(e.payload);
   std::string out;
   KJ_IF_MAYBE (ex, kj::runCatchingExceptions([&] {
                  const auto& codec = GetCodec().json;
-                 codec.encode(capnp::DynamicValue::Reader(reader.Root(type->schema)), type->schema,
-                              data);
+                 codec.encode(capnp::DynamicValue::Reader(reader.Root(type->schema, kMaxDepth * 2)),
+                              type->schema, data);
                  out = Str(kj::StringPtr(codec.encodeRaw(root.asReader())));
                })) {
     return Status::Corruption("the payload of position " + std::to_string(r.position) +

@@ -26,5 +26,7 @@ void AddExportCommand(CLI::App& app);
 void AddBackupCommand(CLI::App& app);
 void AddRestoreCommand(CLI::App& app);
 void AddHistoryCommand(CLI::App& app);
+void AddUsersCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

@@ -6,7 +6,6 @@
 // that append returned OK are the events read, and the whole output is built in memory
 // before its first byte is written. Every check that can refuse the request (purpose,
 // stream, moment) runs before the append, so a refused request records nothing.
-#include <capnp/message.h>
 
 #include <iostream>
 #include <limits>
@@ -14,16 +13,13 @@
 
 #include "caseledger/case_events.h"
 #include "caseledger/json.h"
+#include "caseledger/read_record.h"
 #include "command_support.h"
 #include "commands.h"
 #include "history_report.h"
-#include "schema/case_events.capnp.h"
 
 namespace caseledger::cli {
 namespace {
-
-constexpr std::string_view kCasePrefix = "case-";
-constexpr std::string_view kAccessPrefix = "access-";
 
 // The recorded-at of `position` (>= 1, committed).
 Result<Timestamp> RecordedAt(Ledger& ledger, Position position) {
@@ -65,15 +61,6 @@ Result<std::vector<RecordedEvent>> ReadStreamUpTo(Ledger& ledger, const std::str
     if (page.size() < kPage) return out;
     from = out.back().stream_version + 1;
   }
-}
-
-// The CaseHistoryRead payload: the case stream and the purpose, in canonical form.
-std::string ReadPayload(const std::string& stream, const std::string& purpose) {
-  capnp::MallocMessageBuilder message;
-  auto read = message.initRoot<schema::CaseHistoryRead>();
-  read.setCaseStream(stream);
-  read.setPurpose(purpose);
-  return CanonicalPayload(capnp::toDynamic(read.asReader()));
 }
 
 constexpr const char* kFooter = R"(
@@ -140,10 +127,7 @@ void AddHistoryCommand(CLI::App& app) {
     if (Blank(args->purpose))
       Fail(name, Status::InvalidArgument("--purpose: required, and not blank: say why you read "
                                          "the case (it is recorded with the read)"));
-    if (!args->stream.starts_with(kCasePrefix) || args->stream.size() == kCasePrefix.size())
-      Fail(name, Status::InvalidArgument("STREAM \"" + args->stream +
-                                         "\" is not a case stream (case-<id>, e.g. case-00042)"));
-    if (Status valid = ValidateStreamId(std::string(kAccessPrefix) + args->stream); !valid.ok())
+    if (Status valid = CheckCaseHistoryRead(args->stream, args->purpose); !valid.ok())
       Fail(name, valid.WithContext("STREAM"));
     HistoryMoment moment;
     if (args->as_of) {
@@ -183,18 +167,9 @@ void AddHistoryCommand(CLI::App& app) {
     }
 
     // The record of the read: durable before a byte of the case is read or shown.
-    AppendRequest request;
-    request.stream = std::string(kAccessPrefix) + args->stream;
-    ProposedEvent& e = request.events.emplace_back();
-    e.id = EventId::Random();
-    e.type = "CaseHistoryRead";
-    e.occurred_at = Now();
-    e.actor = actor;
-    e.payload = ReadPayload(args->stream, args->purpose);
-    auto appended = ledger->Append(request);
-    if (!appended.ok())
-      Fail(name, appended.status().WithContext("recording the read in " + request.stream +
-                                               " (nothing is shown unless it is recorded)"));
+    auto appended = RecordCaseHistoryRead(*ledger, args->stream, args->purpose, actor, {});
+    if (!appended.ok()) Fail(name, appended.status());
+    const std::string access_stream = std::string(kAccessStreamPrefix) + args->stream;
 
     HistoryInput input;
     input.stream = args->stream;
@@ -203,7 +178,7 @@ void AddHistoryCommand(CLI::App& app) {
     if (!recorded.ok() || recorded->empty())
       Fail(name, recorded.ok() ? Status::NotFound("the read just recorded cannot be read back")
                                : recorded.status());
-    input.this_read = RecordedRead{request.stream,
+    input.this_read = RecordedRead{access_stream,
                                    appended->first_position,
                                    recorded->front().recorded_at,
                                    recorded->front().recorded_by,
@@ -222,7 +197,7 @@ void AddHistoryCommand(CLI::App& app) {
       }
       input.events.push_back(std::move(r));
     }
-    auto reads = ReadStreamUpTo(*ledger, request.stream, moment.position);
+    auto reads = ReadStreamUpTo(*ledger, access_stream, moment.position);
     if (!reads.ok()) Fail(name, reads.status());
     input.reads = std::move(*reads);
 

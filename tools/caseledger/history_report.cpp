@@ -3,15 +3,11 @@
 // reducer resolves them) did to it.
 #include "history_report.h"
 
-#include <capnp/message.h>
-#include <capnp/serialize.h>
-#include <kj/exception.h>
-
-#include <cstring>
 #include <map>
 #include <set>
 
 #include "caseledger/case_events.h"
+#include "caseledger/payload_message.h"
 #include "output.h"
 #include "schema/case_events.capnp.h"
 
@@ -20,31 +16,19 @@ namespace {
 
 std::string At(Position p) { return "position " + std::to_string(p); }
 
-// Reads the root `T` of a stored payload (copied to aligned memory) with `read`.
-// kCorruption naming the position if the bytes do not decode.
+// Reads the root `T` of a stored payload with `read`. kCorruption naming the position if
+// the bytes do not decode.
 template <typename T, typename Read>
-Status DecodePayload(const RecordedEvent& e, Read&& read) {
-  const std::string& bytes = e.event.payload;
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0)
-    return Status::Corruption(At(e.position) + ": the " + e.event.type +
-                              " payload is not a whole number of words");
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  KJ_IF_MAYBE (problem, kj::runCatchingExceptions([&] {
-                 capnp::ReaderOptions options;
-                 options.traversalLimitInWords = words.size() * 4 + 64;
-                 capnp::FlatArrayMessageReader message(words.asPtr(), options);
-                 read(message.getRoot<T>());
-               })) {
-    return Status::Corruption(At(e.position) + ": the payload is not a " + e.event.type + ": " +
-                              std::string(problem->getDescription().cStr()));
-  }
-  return Status::Ok();
+Status DecodeStored(const RecordedEvent& e, Read&& read) {
+  Status decoded = DecodePayload<T>(e.event.payload, std::forward<Read>(read));
+  if (decoded.ok()) return decoded;
+  return Status::Corruption(At(e.position) + ": the payload is not a " + e.event.type + ": " +
+                            decoded.message());
 }
 
 Result<Position> VoidedPosition(const RecordedEvent& e) {
   Position target = 0;
-  CASELEDGER_RETURN_IF_ERROR(DecodePayload<schema::EntryVoided>(
+  CASELEDGER_RETURN_IF_ERROR(DecodeStored<schema::EntryVoided>(
       e, [&](schema::EntryVoided::Reader r) { target = r.getPosition(); }));
   return target;
 }
@@ -157,7 +141,7 @@ Result<HistoryReport> BuildHistoryReport(HistoryInput input) {
     if (e.event.type != "CaseHistoryRead") continue;
     ReadLine line;
     line.event = i;
-    CASELEDGER_RETURN_IF_ERROR(DecodePayload<schema::CaseHistoryRead>(
+    CASELEDGER_RETURN_IF_ERROR(DecodeStored<schema::CaseHistoryRead>(
         e, [&](schema::CaseHistoryRead::Reader r) { line.purpose = r.getPurpose().cStr(); }));
     report.reads.push_back(std::move(line));
   }

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   caseledger::cli::AddPluginsCommand(app);
   caseledger::cli::AddQueryCommand(app);
   caseledger::cli::AddHistoryCommand(app);
+  caseledger::cli::AddUsersCommand(app);
+  caseledger::cli::AddServeCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -1,5 +1,5 @@
-// QueryTable: a projection query's result, as the projector hands it on (named, typed
-// columns and rows of cells), and the sink that collects it from a plugin with checks.
+// The sink that collects a projection query's result (caseledger/query_table.h) from a
+// plugin, with checks.
 #pragma once
 
 #include <cstdint>
@@ -8,23 +8,11 @@
 #include <vector>
 
 #include "caseledger/plugin.h"
+#include "caseledger/query_table.h"
 
 namespace caseledger::projector {
 
-struct QueryTable {
-  enum class Type {
-    kText = CASELEDGER_COLUMN_TEXT,
-    kInt = CASELEDGER_COLUMN_INT,
-    kReal = CASELEDGER_COLUMN_REAL
-  };
-  using Cell = std::variant<std::monostate, std::string, int64_t, double>;  // monostate = null
-  struct Column {
-    std::string name;
-    Type type;
-  };
-  std::vector<Column> columns;
-  std::vector<std::vector<Cell>> rows;
-};
+using caseledger::QueryTable;
 const char* ColumnTypeName(QueryTable::Type type);  // "text", "int", "real"
 
 // Collects what a plugin writes through a caseledger_table_sink. The first misuse (a

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "projector_rpc.capnp.h"
+#include "rpc_codec.h"
 
 namespace caseledger::projector {
 namespace {
@@ -43,7 +44,7 @@ std::string LastLine(const std::string& path) {
 Status ToStatus(rpc::Status::Reader s) {
   if (s.getCode().size() == 0) return Status::Ok();
   const std::string code = s.getCode();
-  for (int c = 1; c <= static_cast<int>(StatusCode::kCancelled); ++c)
+  for (int c = 1; c <= static_cast<int>(StatusCode::kLastCode); ++c)
     if (code == StatusCodeName(static_cast<StatusCode>(c)))
       return Status(static_cast<StatusCode>(c), s.getMessage());
   return Status::IOError(code + ": " + std::string(s.getMessage().cStr()));
@@ -146,30 +147,7 @@ Result<QueryTable> ProjectorClient::Query(
     }
     auto response = request.send().wait(c.getWaitScope());
     CASELEDGER_RETURN_IF_ERROR(ToStatus(response.getStatus()));
-    QueryTable table;
-    auto result = response.getResult();
-    for (auto column : result.getColumns())
-      table.columns.push_back({column.getName(), static_cast<QueryTable::Type>(column.getType())});
-    for (auto row : result.getRows()) {
-      auto& cells = table.rows.emplace_back();
-      for (auto cell : row.getCells()) {
-        switch (cell.which()) {
-          case schema::QueryCell::NULL_:
-            cells.emplace_back(std::monostate{});
-            break;
-          case schema::QueryCell::TEXT:
-            cells.emplace_back(std::string(cell.getText()));
-            break;
-          case schema::QueryCell::INT:
-            cells.emplace_back(cell.getInt());
-            break;
-          case schema::QueryCell::REAL:
-            cells.emplace_back(cell.getReal());
-            break;
-        }
-      }
-    }
-    return table;
+    return rpc_codec::FromRpc(response.getResult());
   } catch (const kj::Exception& e) {
     return CallFailed(e);
   }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "projector_rpc.capnp.h"
+#include "rpc_codec.h"
 #include "supervisor.h"
 
 namespace caseledger::projector {
@@ -17,29 +18,6 @@ void SetStatus(rpc::Status::Builder out, const Status& status) {
   if (status.ok()) return;
   out.setCode(StatusCodeName(status.code()));
   out.setMessage(status.message());
-}
-
-void EncodeTable(const QueryTable& table, schema::QueryResult::Builder out) {
-  auto columns = out.initColumns(static_cast<unsigned>(table.columns.size()));
-  for (unsigned i = 0; i < table.columns.size(); ++i) {
-    columns[i].setName(table.columns[i].name);
-    columns[i].setType(static_cast<schema::QueryColumn::Type>(table.columns[i].type));
-  }
-  auto rows = out.initRows(static_cast<unsigned>(table.rows.size()));
-  for (unsigned r = 0; r < table.rows.size(); ++r) {
-    auto cells = rows[r].initCells(static_cast<unsigned>(table.rows[r].size()));
-    for (unsigned c = 0; c < table.rows[r].size(); ++c) {
-      const QueryTable::Cell& cell = table.rows[r][c];
-      if (const auto* s = std::get_if<std::string>(&cell))
-        cells[c].setText(*s);
-      else if (const auto* i = std::get_if<int64_t>(&cell))
-        cells[c].setInt(*i);
-      else if (const auto* d = std::get_if<double>(&cell))
-        cells[c].setReal(*d);
-      else
-        cells[c].setNull();
-    }
-  }
 }
 
 class ProjectorService final : public rpc::Projector::Server {
@@ -60,7 +38,7 @@ class ProjectorService final : public rpc::Projector::Server {
     if (!table.ok())
       SetStatus(results.initStatus(), table.status());
     else
-      EncodeTable(*table, results.initResult());
+      rpc_codec::ToRpc(*table, results.initResult());
     return kj::READY_NOW;
   }
 

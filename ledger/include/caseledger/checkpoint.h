@@ -198,6 +198,19 @@ Status AppendCheckpoint(const std::string& ledger_dir, const Checkpoint& checkpo
 // beyond the committed position.
 Result<TreeHead> TreeHeadFromLog(Ledger& ledger, uint64_t size);
 
+// Signs `ledger`'s current tree head (of the ledger in `dir`) with the private key in
+// `key_file`, announcing `next_key` when given, and appends it durably to
+// DIR/meta/checkpoints: what `caseledger checkpoint --key` and the server's
+// --checkpoint-every do. Refuses (kInvalidArgument) a key kept inside a ledger directory
+// or a next key equal to the signing key, and (kCorruption) a ledger that no longer
+// agrees with its last well-signed stored checkpoint (altered or rolled back): it must
+// not get a fresh signature over its new state. `note`, when given, is set as
+// AppendCheckpoint sets it.
+Result<Checkpoint> SignAndStoreCheckpoint(const std::string& dir, Ledger& ledger,
+                                          const std::string& key_file,
+                                          const std::optional<PublicKey>& next_key,
+                                          std::string* note = nullptr);
+
 // Hex helpers: lowercase; parsing requires exactly 2 * bytes lowercase hex digits.
 std::string BytesToHex(std::span<const uint8_t> bytes);
 Status HexToBytes(std::string_view hex, std::span<uint8_t> out, std::string_view what);

@@ -35,6 +35,7 @@
 #include "caseledger/file_system.h"
 #include "caseledger/proof.h"
 #include "caseledger/status.h"
+#include "caseledger/subscription.h"
 #include "caseledger/tree_head.h"
 #include "caseledger/verify.h"
 
@@ -97,8 +98,6 @@ struct LedgerOptions {
 // the file exists: a master key is never overwritten.
 Status CreateMasterKeyFile(const std::string& path);
 
-enum class Direction { kForward, kBackward };
-
 struct LedgerStats {
   std::string ledger_id;  // 32 hex digits, fixed at creation
   uint32_t format_version = 0;
@@ -135,8 +134,6 @@ struct EventView {
 
   RecordedEvent ToRecordedEvent() const;
 };
-
-class Subscription;
 
 class Ledger {
  public:
@@ -233,18 +230,6 @@ class Ledger {
   // Deletes DIR/index and rebuilds it from DIR/log alone; DIR/meta is kept. Takes the
   // writer lock, so it fails with kBusy while a writer has the ledger open.
   static Status Reindex(const std::string& dir, const LedgerOptions& options);
-};
-
-class Subscription {
- public:
-  virtual ~Subscription() = default;
-  // Waits up to `timeout` for events after the last one returned, and returns up to
-  // `max_events` of them in position order. Empty when the timeout passed first;
-  // kCancelled once the ledger is closing.
-  virtual Result<std::vector<RecordedEvent>> Next(size_t max_events,
-                                                  std::chrono::milliseconds timeout) = 0;
-  // The position of the last event returned (from - 1 before the first).
-  virtual Position last_position() const = 0;
 };
 
 }  // namespace v1

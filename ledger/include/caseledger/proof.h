@@ -27,22 +27,6 @@
 namespace caseledger {
 inline namespace v1 {
 
-// The audit path of leaf `leaf_index` (position - 1) in the tree of `tree_size` leaves,
-// from the leaf's sibling up to the root's child.
-struct InclusionProof {
-  uint64_t leaf_index = 0;
-  uint64_t tree_size = 0;
-  std::vector<Hash256> path;
-};
-
-// The nodes that prove the tree of `first_size` leaves is a prefix of the tree of
-// `second_size` leaves (0 < first_size <= second_size; empty when they are equal).
-struct ConsistencyProof {
-  uint64_t first_size = 0;
-  uint64_t second_size = 0;
-  std::vector<Hash256> path;
-};
-
 // SHA-256(0x00 || record): the leaf hash of a stored record (its envelope bytes).
 Hash256 RecordLeafHash(std::span<const std::byte> record);
 

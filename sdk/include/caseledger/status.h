@@ -34,6 +34,9 @@ enum class StatusCode : int {
   kAlreadyExists,         // Creating something that exists, e.g. `init` on a ledger directory.
   kTimeout,               // A wait with a deadline ran out.
   kCancelled,             // The operation was abandoned because the ledger or call is closing.
+  kUnauthenticated,       // The caller presented no token, or one that is unknown or revoked.
+  kPermissionDenied,      // The caller's role and scope do not allow the operation (names both).
+  kLastCode = kPermissionDenied,  // For iterating over the codes; not a code of its own.
 };
 
 // Returns the stable English name of a code, e.g. "WrongExpectedVersion".
@@ -45,7 +48,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status IdempotencyConflict(std::string m) {
     return {StatusCode::kIdempotencyConflict, std::move(m)};
@@ -57,6 +62,12 @@ class [[nodiscard]] Status {
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
   // `actual_version` is the stream's current version, -1 when the stream does not exist.
   static Status WrongExpectedVersion(std::string m, int64_t actual_version) {
     Status s(StatusCode::kWrongExpectedVersion, std::move(m));
@@ -88,9 +99,10 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : state_(std::move(status)) {  // NOLINT: implicit by design
-    if (std::get<Status>(state_).ok()) state_ = Status(StatusCode::kInvalidArgument, "OK status used as a Result error");
+    if (std::get<Status>(state_).ok())
+      state_ = Status(StatusCode::kInvalidArgument, "OK status used as a Result error");
   }
 
   bool ok() const { return std::holds_alternative<T>(state_); }
@@ -133,17 +145,17 @@ void Result<T>::AbortOnBadAccess(const Status& status) {
 }  // namespace caseledger
 
 // Returns early from the enclosing function with the status of `expr` if it is not OK.
-#define CASELEDGER_RETURN_IF_ERROR(expr)                  \
-  do {                                                    \
-    ::caseledger::Status caseledger_status_ = (expr);     \
+#define CASELEDGER_RETURN_IF_ERROR(expr)                     \
+  do {                                                       \
+    ::caseledger::Status caseledger_status_ = (expr);        \
     if (!caseledger_status_.ok()) return caseledger_status_; \
   } while (false)
 
 #define CASELEDGER_CONCAT_INNER_(a, b) a##b
 #define CASELEDGER_CONCAT_(a, b) CASELEDGER_CONCAT_INNER_(a, b)
 // `CASELEDGER_ASSIGN_OR_RETURN(auto x, MakeX());` assigns the value or returns the error.
-#define CASELEDGER_ASSIGN_OR_RETURN(lhs, expr)                                  \
-  auto CASELEDGER_CONCAT_(caseledger_result_, __LINE__) = (expr);              \
-  if (!CASELEDGER_CONCAT_(caseledger_result_, __LINE__).ok())                  \
-    return CASELEDGER_CONCAT_(caseledger_result_, __LINE__).status();          \
+#define CASELEDGER_ASSIGN_OR_RETURN(lhs, expr)                        \
+  auto CASELEDGER_CONCAT_(caseledger_result_, __LINE__) = (expr);     \
+  if (!CASELEDGER_CONCAT_(caseledger_result_, __LINE__).ok())         \
+    return CASELEDGER_CONCAT_(caseledger_result_, __LINE__).status(); \
   lhs = std::move(CASELEDGER_CONCAT_(caseledger_result_, __LINE__)).value()

@@ -1,4 +1,5 @@
-// The head of the ledger's Merkle tree (RFC 9162): its size and root hash.
+// The head of the ledger's Merkle tree (RFC 9162): its size and root hash, and the proofs
+// over it.
 //
 //   caseledger::TreeHead head = ledger->GetTreeHead();
 //   std::string hex = caseledger::HashToHex(head.root);
@@ -7,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace caseledger {
 inline namespace v1 {
@@ -23,6 +25,24 @@ struct TreeHead {
 };
 
 std::string HashToHex(const Hash256& hash);  // 64 lowercase hexadecimal digits
+
+// RFC 9162 proofs, as a ledger or a Client hands them out; caseledger/proof.h (ledger
+// library) verifies them.
+// The audit path of leaf `leaf_index` (position - 1) in the tree of `tree_size` leaves,
+// from the leaf's sibling up to the root's child.
+struct InclusionProof {
+  uint64_t leaf_index = 0;
+  uint64_t tree_size = 0;
+  std::vector<Hash256> path;
+};
+
+// The nodes that prove the tree of `first_size` leaves is a prefix of the tree of
+// `second_size` leaves (0 < first_size <= second_size; empty when they are equal).
+struct ConsistencyProof {
+  uint64_t first_size = 0;
+  uint64_t second_size = 0;
+  std::vector<Hash256> path;
+};
 
 }  // namespace v1
 }  // namespace caseledger

@@ -1,0 +1,257 @@
+// `caseledger serve` over loopback, through the remote caseledger::Client: tokens, the
+// authenticated principal as recorded-by and actor, recorded reads, subscriptions and
+// proofs. The role x operation matrix is in server_roles_test.cpp.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <set>
+
+#include "caseledger/case_events.h"
+#include "caseledger/client.h"
+#include "caseledger/proof.h"
+#include "scenario_ledger.h"
+#include "server_process.h"
+#include "temp_dir.h"
+#include "token_store.h"
+
+namespace caseledger {
+namespace {
+
+using testing::ScenarioLedger;
+using testing::ServerProcess;
+using testing::TempDir;
+
+constexpr const char* kCommunity = "130111200201";
+constexpr const char* kChild =
+    R"({"childRef":"c-1","name":"Li Mei","sex":"female","ageBand":"6-11",)"
+    R"("communityCode":"130111200201","identificationChannel":"home_visit",)"
+    R"("owner":"cw-1","agency":"county-a"})";
+
+// A case-event ledger with registered workers, one case, and a token per worker; then a
+// server over it.
+class Server : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
+    dir_ = tmp_.Sub("ledger");
+    {
+      ScenarioLedger s(dir_);
+      Register(s, "adm", "admin", "", "county-office");
+      Register(s, "dir-1", "children_director", kCommunity, "");
+      Register(s, "cw-1", "caseworker", "130111200", "county-a");
+      Register(s, "cw-2", "caseworker", "130111200", "ngo-b");
+      Register(s, "aud-1", "auditor", "", "inspectorate");
+      s.Append("case-1", "CaseOpened", s.DaysAgo(5), "cw-1", kChild);
+      s.Close();
+    }
+    for (const char* worker : {"adm", "dir-1", "cw-1", "cw-2", "aud-1"}) {
+      auto issued = server::IssueToken(dir_, worker);
+      ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+      tokens_[worker] = issued->token;
+      token_ids_[worker] = issued->record.token_id;
+    }
+    StartServer();
+  }
+
+  void StartServer() {
+    server_ = std::make_unique<ServerProcess>(
+        CASELEDGER_BIN,
+        std::vector<std::string>{dir_, "--master-key-file", dir_ + ".key", "--no-projector"});
+    ASSERT_TRUE(server_->running()) << server_->log();
+  }
+
+  static void Register(ScenarioLedger& s, const std::string& id, const std::string& role,
+                       const std::string& location, const std::string& agency) {
+    s.Append("worker-" + id, "WorkerRegistered", s.DaysAgo(30), "adm",
+             R"({"workerId":")" + id + R"(","role":")" + role + R"(","locationCode":")" + location +
+                 R"(","agency":")" + agency + R"("})",
+             "admin");
+  }
+
+  RemoteOptions Remote(const std::string& token) const {
+    RemoteOptions options;
+    options.address = server_->address();
+    options.token = token;
+    return options;
+  }
+
+  std::unique_ptr<Client> Connect(const std::string& worker) {
+    auto client = ConnectClient(Remote(tokens_.at(worker)));
+    EXPECT_TRUE(client.ok()) << client.status().ToString() << "\n" << server_->log();
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+
+  static ProposedEvent Event(const std::string& type, const std::string& data_json) {
+    ProposedEvent e;
+    e.id = EventId::Random();
+    e.type = type;
+    e.occurred_at = Now();
+    auto payload = PayloadFromJson(**LookupEventType(type), data_json);
+    EXPECT_TRUE(payload.ok()) << payload.status().ToString();
+    e.payload = payload.ok() ? *payload : "";
+    return e;
+  }
+
+  static AppendRequest Request(const std::string& stream, std::vector<ProposedEvent> events) {
+    AppendRequest r;
+    r.stream = stream;
+    r.events = std::move(events);
+    return r;
+  }
+
+  TempDir tmp_;
+  std::string dir_;
+  std::map<std::string, std::string> tokens_, token_ids_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(Server, AnEventIsRecordedByTheAuthenticatedWorkerWhateverTheClientClaims) {
+  auto client = Connect("cw-1");
+  ASSERT_NE(client, nullptr);
+  ProposedEvent note = Event("NoteAdded", R"({"text":"Visited the grandparents."})");
+  note.actor = Actor{"someone-else", "auditor", "elsewhere"};
+  auto appended = client->Append(Request("case-1", {note}));
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  auto stored = auditor->ReadAll(appended->first_position, 1);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ(stored->front().recorded_by, "worker:cw-1");
+  EXPECT_EQ(stored->front().event.actor, (Actor{"cw-1", "caseworker", "county-a"}));
+  // What the whole log gives out keeps personal fields sealed.
+  EXPECT_EQ(stored->front().event.payload.find("Visited the grandparents."), std::string::npos);
+}
+
+TEST_F(Server, AnUnknownOrRevokedTokenIsRefusedWithoutSayingWhy) {
+  auto bad = ConnectClient(Remote("clt_" + std::string(64, '0')));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kUnauthenticated) << bad.status().ToString();
+  auto garbage = ConnectClient(Remote("not a token"));
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(garbage.status().message(), bad.status().message());
+
+  // A token revoked while its connection is open stops working at the next call.
+  auto client = Connect("cw-1");
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->WhoAmI().ok());
+  ASSERT_TRUE(server::RevokeToken(dir_, token_ids_["cw-1"]).ok());
+  auto after = client->WhoAmI();
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.status().code(), StatusCode::kUnauthenticated) << after.status().ToString();
+}
+
+TEST_F(Server, WhoAmIGivesTheRoleAndScopeTheLedgerRegistered) {
+  auto client = Connect("dir-1");
+  ASSERT_NE(client, nullptr);
+  auto me = client->WhoAmI();
+  ASSERT_TRUE(me.ok()) << me.status().ToString();
+  EXPECT_EQ(me->recorded_by, "worker:dir-1");
+  EXPECT_EQ(me->role, "children_director");
+  EXPECT_EQ(me->location_code, kCommunity);
+}
+
+TEST_F(Server, ReadingACaseHistoryNeedsAPurposeAndIsRecordedBeforeTheEventsArrive) {
+  auto client = Connect("cw-1");
+  ASSERT_NE(client, nullptr);
+  auto refused = client->ReadStream("case-1", 0, Direction::kForward, 100, "  ");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("purpose"), std::string::npos);
+
+  auto history = client->ReadStream("case-1", 0, Direction::kForward, 100, "monthly review");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 1u);
+  // The caseworker of the case's agency sees the child's name in clear.
+  EXPECT_NE(history->front().event.payload.find("Li Mei"), std::string::npos);
+
+  // Another agency's caseworker is refused, and that refusal records nothing.
+  auto other = Connect("cw-2");
+  ASSERT_NE(other, nullptr);
+  auto denied = other->ReadStream("case-1", 0, Direction::kForward, 100, "curiosity");
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied) << denied.status().ToString();
+
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  auto reads = auditor->ReadStream("access-case-1", 0, Direction::kForward, 100);
+  ASSERT_TRUE(reads.ok()) << reads.status().ToString();
+  ASSERT_EQ(reads->size(), 1u);
+  EXPECT_EQ(reads->front().event.type, "CaseHistoryRead");
+  EXPECT_EQ(reads->front().recorded_by, "worker:cw-1");
+  EXPECT_LT(reads->front().position, 1000u);
+  auto json = PayloadToJson(**LookupEventType("CaseHistoryRead"), reads->front().event.payload);
+  ASSERT_TRUE(json.ok());
+  EXPECT_NE(json->find("monthly review"), std::string::npos) << *json;
+}
+
+TEST_F(Server, ASubscriptionDeliversEveryEventOnceInOrderAsItIsAppended) {
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  auto subscription = auditor->Subscribe(1);
+  ASSERT_TRUE(subscription.ok()) << subscription.status().ToString();
+
+  auto writer = Connect("cw-1");
+  ASSERT_NE(writer, nullptr);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(writer->Append(Request("case-1", {Event("NoteAdded", R"({"text":"note"})")})).ok());
+  auto tree = auditor->GetTreeHead();
+  ASSERT_TRUE(tree.ok());
+
+  Position expected = 1;
+  while (expected <= tree->size) {
+    auto batch = (*subscription)->Next(7, std::chrono::seconds(5));
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    ASSERT_FALSE(batch->empty()) << "nothing after position " << expected - 1;
+    for (const RecordedEvent& e : *batch) EXPECT_EQ(e.position, expected++);
+  }
+  auto idle = (*subscription)->Next(10, std::chrono::milliseconds(50));
+  ASSERT_TRUE(idle.ok());
+  EXPECT_TRUE(idle->empty());
+
+  // Only auditors read the whole log.
+  auto denied = writer->Subscribe(1);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(Server, ProofsFromTheServerVerifyAgainstItsTreeHeads) {
+  auto client = Connect("aud-1");
+  ASSERT_NE(client, nullptr);
+  auto head = client->GetTreeHead();
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  ASSERT_GE(head->size, 6u);
+  auto first = client->GetTreeHeadAt(3);
+  ASSERT_TRUE(first.ok());
+  auto consistency = client->ProveConsistency(3, head->size);
+  ASSERT_TRUE(consistency.ok()) << consistency.status().ToString();
+  EXPECT_TRUE(VerifyConsistency(*consistency, first->root, head->root).ok());
+
+  auto events = client->ReadAll(2, 1);
+  ASSERT_TRUE(events.ok());
+  auto inclusion = client->ProveInclusion(2, head->size);
+  ASSERT_TRUE(inclusion.ok()) << inclusion.status().ToString();
+  EXPECT_EQ(inclusion->leaf_index, 1u);
+  EXPECT_FALSE(inclusion->path.empty());
+
+  auto beyond = client->ProveInclusion(head->size + 1, head->size + 1);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(Server, StopsCleanlyOnSigtermAndReleasesTheLedger) {
+  EXPECT_EQ(server_->Stop(), 0) << server_->log();
+  auto reopened = Ledger::Open(dir_, {});
+  EXPECT_TRUE(reopened.ok()) << reopened.status().ToString();
+}
+
+TEST_F(Server, RefusesToListenBeyondLoopbackWithoutTls) {
+  ServerProcess open(CASELEDGER_BIN, {dir_, "--no-projector", "--listen", "0.0.0.0:0"});
+  EXPECT_FALSE(open.running());
+  EXPECT_NE(open.log().find("--tls-cert"), std::string::npos) << open.log();
+}
+
+}  // namespace
+}  // namespace caseledger

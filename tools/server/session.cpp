@@ -1,0 +1,380 @@
+#include "session.h"
+
+#include <kj/timer.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "access_policy.h"
+#include "caseledger/case_events.h"
+#include "caseledger/checkpoint.h"
+#include "caseledger/read_record.h"
+#include "rpc_codec.h"
+#include "schema/rpc.capnp.h"
+#include "token_store.h"
+
+namespace caseledger::server {
+namespace {
+
+using rpc_codec::FromRpc;
+using rpc_codec::ToRpc;
+
+// The most events one read or one subscription step returns.
+constexpr size_t kMaxEventsPerAnswer = 10'000;
+// How often a waiting subscription looks for new events, and the longest wait asked.
+constexpr auto kSubscriptionPoll = std::chrono::milliseconds(5);
+constexpr uint32_t kMaxWaitMillis = 30'000;
+
+// Who presents `token`, as the ledger says now.
+Result<Principal> Authenticate(ServerContext& context, const std::string& token) {
+  auto worker = WorkerOfToken(context.dir, token);
+  if (!worker.ok()) return worker.status();
+  auto who = LoadPrincipal(context.ledger, *worker);
+  if (!who.ok() && who.status().code() == StatusCode::kUnauthenticated)
+    return Status::Unauthenticated("the token is not valid");  // never say which part failed
+  return who;
+}
+
+Actor ActorOf(const Principal& who) {
+  return Actor{who.worker_id, std::string(RoleName(who.role)), who.agency};
+}
+
+template <typename Results>
+void Fail(Results results, const Status& status) {
+  ToRpc(status, results.initStatus());
+}
+
+void ToRpc(const std::vector<RecordedEvent>& events, capnp::List<rpc::RecordedEvent>::Builder out) {
+  for (unsigned i = 0; i < events.size(); ++i) ToRpc(events[i], out[i]);
+}
+
+// The events of a Next, waited for on the event loop (a pool thread is never parked on an
+// idle subscription): the subscription is asked without waiting, and again after each
+// poll interval until the deadline.
+class EventSubscriptionImpl final : public rpc::EventSubscription::Server {
+ public:
+  EventSubscriptionImpl(ServerContext& context, std::string token,
+                        std::unique_ptr<Subscription> subscription)
+      : context_(context),
+        token_(std::move(token)),
+        state_(std::make_shared<State>(std::move(subscription))) {}
+
+  kj::Promise<void> next(NextContext call) override {
+    auto params = call.getParams();
+    const size_t max = std::clamp<size_t>(params.getMaxEvents(), 1, kMaxEventsPerAnswer);
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(std::min(params.getTimeoutMillis(), kMaxWaitMillis));
+    return Poll(call, max, deadline, /*first=*/true);
+  }
+
+ private:
+  struct State {
+    explicit State(std::unique_ptr<Subscription> s) : subscription(std::move(s)) {}
+    std::mutex mutex;  // a client may send the next `next` before the last one is answered
+    std::unique_ptr<Subscription> subscription;
+  };
+
+  kj::Promise<void> Poll(NextContext call, size_t max,
+                         std::chrono::steady_clock::time_point deadline, bool first) {
+    auto state = state_;
+    auto& context = context_;
+    const std::string token = first ? token_ : std::string();
+    auto step = context_.pool->Run<Result<std::vector<RecordedEvent>>>(
+        [state, &context, token, max]() -> Result<std::vector<RecordedEvent>> {
+          if (!token.empty()) {  // each call authenticates again; the polls of one need not
+            CASELEDGER_ASSIGN_OR_RETURN(Principal who, Authenticate(context, token));
+            CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
+          }
+          std::lock_guard lock(state->mutex);
+          return state->subscription->Next(max, std::chrono::milliseconds(0));
+        });
+    return step.then([this, call, max, deadline](
+                         Result<std::vector<RecordedEvent>> events) mutable -> kj::Promise<void> {
+      auto results = call.getResults();
+      if (!events.ok()) {
+        Fail(results, events.status());
+        return kj::READY_NOW;
+      }
+      if (events->empty() && std::chrono::steady_clock::now() < deadline) {
+        return context_.timer->afterDelay(kSubscriptionPoll.count() * kj::MILLISECONDS)
+            .then([this, call, max, deadline]() mutable {
+              return Poll(call, max, deadline, /*first=*/false);
+            });
+      }
+      ToRpc(*events, results.initEvents(static_cast<unsigned>(events->size())));
+      return kj::READY_NOW;
+    });
+  }
+
+  ServerContext& context_;
+  std::string token_;
+  std::shared_ptr<State> state_;
+};
+
+class SessionImpl final : public rpc::Session::Server {
+ public:
+  SessionImpl(ServerContext& context, std::string token)
+      : context_(context), token_(std::move(token)) {}
+
+  kj::Promise<void> whoAmI(WhoAmIContext call) override {
+    return Blocking<Principal>(
+        call, [](ServerContext&, const Principal& who) -> Result<Principal> { return who; },
+        [](WhoAmIContext& c, const Principal& who) {
+          auto id = c.getResults().initIdentity();
+          id.setRecordedBy(who.RecordedBy());
+          id.setRole(std::string(RoleName(who.role)));
+          id.setLocationCode(who.location_code);
+          id.setAgency(who.agency);
+        });
+  }
+
+  kj::Promise<void> append(AppendContext call) override {
+    std::vector<AppendRequest> requests;
+    for (auto r : call.getParams().getRequests()) {
+      auto request = FromRpc(r);
+      if (!request.ok()) {
+        Fail(call.getResults(),
+             request.status().WithContext("request " + std::to_string(requests.size())));
+        return kj::READY_NOW;
+      }
+      requests.push_back(std::move(*request));
+    }
+    if (requests.empty()) {
+      Fail(call.getResults(), Status::InvalidArgument("an append of no requests"));
+      return kj::READY_NOW;
+    }
+    return Blocking<std::vector<AppendResult>>(
+        call,
+        [requests = std::move(requests)](ServerContext& context, const Principal& who) {
+          return context.guard.Append(who, requests);
+        },
+        [](AppendContext& c, const std::vector<AppendResult>& results) {
+          auto list = c.getResults().initResults(static_cast<unsigned>(results.size()));
+          for (unsigned i = 0; i < results.size(); ++i) ToRpc(results[i], list[i]);
+        });
+  }
+
+  kj::Promise<void> streamVersion(StreamVersionContext call) override {
+    std::string stream = call.getParams().getStream();
+    return Blocking<StreamVersion>(
+        call,
+        [stream](ServerContext& context, const Principal& who) -> Result<StreamVersion> {
+          // A stream's length says little, but only to those who may read the stream.
+          CASELEDGER_RETURN_IF_ERROR(
+              context.guard.CheckStreamRead(who, stream, std::nullopt).status());
+          return context.ledger.GetStreamVersion(stream);
+        },
+        [](StreamVersionContext& c, StreamVersion v) { c.getResults().setVersion(v); });
+  }
+
+  kj::Promise<void> readStream(ReadStreamContext call) override {
+    auto p = call.getParams();
+    std::string stream = p.getStream(), purpose = p.getPurpose();
+    const StreamVersion from = p.getFrom();
+    const Direction direction = p.getBackward() ? Direction::kBackward : Direction::kForward;
+    const size_t limit = std::min<size_t>(p.getLimit(), kMaxEventsPerAnswer);
+    return Blocking<std::vector<RecordedEvent>>(
+        call,
+        [stream, purpose, from, direction, limit](
+            ServerContext& context, const Principal& who) -> Result<std::vector<RecordedEvent>> {
+          CASELEDGER_ASSIGN_OR_RETURN(
+              StreamReadGrant grant,
+              context.guard.CheckStreamRead(who, stream, std::string_view(purpose)));
+          if (grant.record_read)
+            CASELEDGER_RETURN_IF_ERROR(RecordCaseHistoryRead(context.ledger, stream, purpose,
+                                                             ActorOf(who), who.RecordedBy())
+                                           .status());
+          CASELEDGER_ASSIGN_OR_RETURN(auto events,
+                                      context.ledger.ReadStream(stream, from, direction, limit));
+          if (grant.open_personal) {
+            for (RecordedEvent& e : events) {
+              const EventType* type = FindEventType(e.event.type);
+              if (!type || !type->has_personal_fields) continue;
+              if (auto open = context.ledger.OpenPersonalFields(e); open.ok())
+                e.event.payload = std::move(*open);
+            }
+          }
+          return events;
+        },
+        [](ReadStreamContext& c, const std::vector<RecordedEvent>& events) {
+          ToRpc(events, c.getResults().initEvents(static_cast<unsigned>(events.size())));
+        });
+  }
+
+  kj::Promise<void> readAll(ReadAllContext call) override {
+    const Position from = call.getParams().getFrom();
+    const size_t limit = std::min<size_t>(call.getParams().getLimit(), kMaxEventsPerAnswer);
+    return Blocking<std::vector<RecordedEvent>>(
+        call,
+        [from, limit](ServerContext& context,
+                      const Principal& who) -> Result<std::vector<RecordedEvent>> {
+          CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
+          return context.ledger.ReadAll(from, limit);
+        },
+        [](ReadAllContext& c, const std::vector<RecordedEvent>& events) {
+          ToRpc(events, c.getResults().initEvents(static_cast<unsigned>(events.size())));
+        });
+  }
+
+  kj::Promise<void> subscribe(SubscribeContext call) override {
+    const Position from = call.getParams().getFrom();
+    auto opened = std::make_shared<std::unique_ptr<Subscription>>();
+    return Blocking<bool>(
+        call,
+        [from, opened](ServerContext& context, const Principal& who) -> Result<bool> {
+          CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
+          CASELEDGER_ASSIGN_OR_RETURN(*opened, context.ledger.Subscribe(from));
+          return true;
+        },
+        [this, opened](SubscribeContext& c, bool) {
+          c.getResults().setSubscription(
+              kj::heap<EventSubscriptionImpl>(context_, token_, std::move(*opened)));
+        });
+  }
+
+  kj::Promise<void> query(QueryContext call) override {
+    auto p = call.getParams();
+    std::string plugin = p.getPlugin(), query = p.getQuery();
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string asked_prefix;
+    for (auto param : p.getParams()) {
+      if (param.getName() == "prefix")
+        asked_prefix = param.getValue();
+      else
+        params.emplace_back(param.getName(), param.getValue());
+    }
+    if (!context_.projector) {
+      Fail(call.getResults(),
+           Status::NotFound("this server runs without a projector (no plugins)"));
+      return kj::READY_NOW;
+    }
+    // Who may ask, and the place the figures are cut to, first (pool); then the projector.
+    auto checked = context_.pool->Run<Result<std::string>>(
+        [&context = context_, token = token_, asked_prefix]() -> Result<std::string> {
+          CASELEDGER_ASSIGN_OR_RETURN(Principal who, Authenticate(context, token));
+          return FigurePrefixFor(who, asked_prefix);
+        });
+    return checked.then([this, call, plugin, query,
+                         params](Result<std::string> prefix) mutable -> kj::Promise<void> {
+      if (!prefix.ok()) {
+        Fail(call.getResults(), prefix.status());
+        return kj::READY_NOW;
+      }
+      if (!prefix->empty()) params.emplace_back("prefix", *prefix);
+      return context_.projector->Query(plugin, query, params)
+          .then([call](Result<QueryTable> table) mutable {
+            auto results = call.getResults();
+            if (!table.ok())
+              Fail(results, table.status());
+            else
+              ToRpc(*table, results.initResult());
+          });
+    });
+  }
+
+  kj::Promise<void> treeHead(TreeHeadContext call) override {
+    const bool latest = call.getParams().getLatest();
+    const uint64_t size = call.getParams().getAtSize();
+    return Blocking<TreeHead>(
+        call,
+        [latest, size](ServerContext& context, const Principal&) -> Result<TreeHead> {
+          if (latest) return context.ledger.GetTreeHead();
+          return context.ledger.GetTreeHeadAt(size);
+        },
+        [](TreeHeadContext& c, const TreeHead& head) { ToRpc(head, c.getResults().initHead()); });
+  }
+
+  kj::Promise<void> proveInclusion(ProveInclusionContext call) override {
+    const Position position = call.getParams().getPosition();
+    const uint64_t size = call.getParams().getTreeSize();
+    return Blocking<InclusionProof>(
+        call,
+        [position, size](ServerContext& context, const Principal&) {
+          return context.ledger.ProveInclusion(position, size);
+        },
+        [](ProveInclusionContext& c, const InclusionProof& proof) {
+          ToRpc(proof.leaf_index, proof.tree_size, proof.path, c.getResults().initProof());
+        });
+  }
+
+  kj::Promise<void> proveConsistency(ProveConsistencyContext call) override {
+    const uint64_t first = call.getParams().getFirstSize();
+    const uint64_t second = call.getParams().getSecondSize();
+    return Blocking<ConsistencyProof>(
+        call,
+        [first, second](ServerContext& context, const Principal&) {
+          return context.ledger.ProveConsistency(first, second);
+        },
+        [](ProveConsistencyContext& c, const ConsistencyProof& proof) {
+          ToRpc(proof.first_size, proof.second_size, proof.path, c.getResults().initProof());
+        });
+  }
+
+  kj::Promise<void> latestCheckpoint(LatestCheckpointContext call) override {
+    return Blocking<std::string>(
+        call,
+        [](ServerContext& context, const Principal&) -> Result<std::string> {
+          CASELEDGER_ASSIGN_OR_RETURN(auto store, ReadCheckpointStore(context.dir));
+          if (store.checkpoints.empty())
+            return Status::NotFound("no checkpoint has been signed for this ledger yet");
+          return CheckpointToJson(store.checkpoints.back());
+        },
+        [](LatestCheckpointContext& c, const std::string& json) {
+          c.getResults().setCheckpoint(json);
+        });
+  }
+
+ private:
+  // Runs `work` on the pool as the authenticated worker, then `encode` on the event loop
+  // with its value; an error of either step becomes the answer's status.
+  template <typename T, typename Call, typename Work, typename Encode>
+  kj::Promise<void> Blocking(Call& call, Work work, Encode encode) {
+    auto done = context_.pool->Run<Result<T>>(
+        [&context = context_, token = token_, work = std::move(work)]() mutable -> Result<T> {
+          CASELEDGER_ASSIGN_OR_RETURN(Principal who, Authenticate(context, token));
+          return work(context, who);
+        });
+    return done.then([call, encode = std::move(encode)](Result<T> value) mutable {
+      if (!value.ok())
+        Fail(call.getResults(), value.status());
+      else
+        encode(call, *value);
+    });
+  }
+
+  ServerContext& context_;
+  std::string token_;
+};
+
+class GatewayImpl final : public rpc::Gateway::Server {
+ public:
+  explicit GatewayImpl(ServerContext& context) : context_(context) {}
+
+  kj::Promise<void> authenticate(AuthenticateContext call) override {
+    std::string token = call.getParams().getToken();
+    auto checked = context_.pool->Run<Result<Principal>>(
+        [&context = context_, token]() { return Authenticate(context, token); });
+    return checked.then([this, call, token](Result<Principal> who) mutable {
+      auto results = call.getResults();
+      if (!who.ok()) {
+        Fail(results, who.status());
+        return;
+      }
+      results.setSession(kj::heap<SessionImpl>(context_, token));
+    });
+  }
+
+ private:
+  ServerContext& context_;
+};
+
+}  // namespace
+
+capnp::Capability::Client NewGateway(ServerContext& context) {
+  return kj::heap<GatewayImpl>(context);
+}
+
+}  // namespace caseledger::server
