@@ -23,12 +23,14 @@ namespace caseledger {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string LocalPrincipal() {
+inline namespace v1 {
+std::string DefaultLocalPrincipal() {
   struct passwd* pw = ::getpwuid(::geteuid());
   return std::string("local:") + (pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid()));
 }
+}  // namespace v1
+
+namespace {
 
 uint64_t BytesOnDisk(const std::string& dir) {
   uint64_t total = 0;
@@ -120,7 +122,7 @@ Status Ledger::Reindex(const std::string& dir, const LedgerOptions& options) {
 
 Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerOptions options) {
   if (!options.file_system) options.file_system = PosixFileSystem();
-  if (options.local_principal.empty()) options.local_principal = LocalPrincipal();
+  if (options.local_principal.empty()) options.local_principal = DefaultLocalPrincipal();
   std::unique_ptr<LedgerImpl> ledger(new LedgerImpl(dir, options));
   CASELEDGER_ASSIGN_OR_RETURN(ledger->meta_, store::ReadLedgerMeta(dir + "/meta"));
   const bool writer = !options.read_only;

@@ -10,6 +10,7 @@
 #include "caseledger/client.h"
 #include "caseledger/proof.h"
 #include "scenario_ledger.h"
+#include "server_fixture.h"
 #include "server_process.h"
 #include "temp_dir.h"
 #include "token_store.h"
@@ -17,93 +18,11 @@
 namespace caseledger {
 namespace {
 
+using testing::kCommunity;
 using testing::ScenarioLedger;
+using testing::Server;
 using testing::ServerProcess;
 using testing::TempDir;
-
-constexpr const char* kCommunity = "130111200201";
-constexpr const char* kChild =
-    R"({"childRef":"c-1","name":"Li Mei","sex":"female","ageBand":"6-11",)"
-    R"("communityCode":"130111200201","identificationChannel":"home_visit",)"
-    R"("owner":"cw-1","agency":"county-a"})";
-
-// A case-event ledger with registered workers, one case, and a token per worker; then a
-// server over it.
-class Server : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
-    dir_ = tmp_.Sub("ledger");
-    {
-      ScenarioLedger s(dir_);
-      Register(s, "adm", "admin", "", "county-office");
-      Register(s, "dir-1", "children_director", kCommunity, "");
-      Register(s, "cw-1", "caseworker", "130111200", "county-a");
-      Register(s, "cw-2", "caseworker", "130111200", "ngo-b");
-      Register(s, "aud-1", "auditor", "", "inspectorate");
-      s.Append("case-1", "CaseOpened", s.DaysAgo(5), "cw-1", kChild);
-      s.Close();
-    }
-    for (const char* worker : {"adm", "dir-1", "cw-1", "cw-2", "aud-1"}) {
-      auto issued = server::IssueToken(dir_, worker);
-      ASSERT_TRUE(issued.ok()) << issued.status().ToString();
-      tokens_[worker] = issued->token;
-      token_ids_[worker] = issued->record.token_id;
-    }
-    StartServer();
-  }
-
-  void StartServer() {
-    server_ = std::make_unique<ServerProcess>(
-        CASELEDGER_BIN,
-        std::vector<std::string>{dir_, "--master-key-file", dir_ + ".key", "--no-projector"});
-    ASSERT_TRUE(server_->running()) << server_->log();
-  }
-
-  static void Register(ScenarioLedger& s, const std::string& id, const std::string& role,
-                       const std::string& location, const std::string& agency) {
-    s.Append("worker-" + id, "WorkerRegistered", s.DaysAgo(30), "adm",
-             R"({"workerId":")" + id + R"(","role":")" + role + R"(","locationCode":")" + location +
-                 R"(","agency":")" + agency + R"("})",
-             "admin");
-  }
-
-  RemoteOptions Remote(const std::string& token) const {
-    RemoteOptions options;
-    options.address = server_->address();
-    options.token = token;
-    return options;
-  }
-
-  std::unique_ptr<Client> Connect(const std::string& worker) {
-    auto client = ConnectClient(Remote(tokens_.at(worker)));
-    EXPECT_TRUE(client.ok()) << client.status().ToString() << "\n" << server_->log();
-    return client.ok() ? std::move(*client) : nullptr;
-  }
-
-  static ProposedEvent Event(const std::string& type, const std::string& data_json) {
-    ProposedEvent e;
-    e.id = EventId::Random();
-    e.type = type;
-    e.occurred_at = Now();
-    auto payload = PayloadFromJson(**LookupEventType(type), data_json);
-    EXPECT_TRUE(payload.ok()) << payload.status().ToString();
-    e.payload = payload.ok() ? *payload : "";
-    return e;
-  }
-
-  static AppendRequest Request(const std::string& stream, std::vector<ProposedEvent> events) {
-    AppendRequest r;
-    r.stream = stream;
-    r.events = std::move(events);
-    return r;
-  }
-
-  TempDir tmp_;
-  std::string dir_;
-  std::map<std::string, std::string> tokens_, token_ids_;
-  std::unique_ptr<ServerProcess> server_;
-};
 
 TEST_F(Server, AnEventIsRecordedByTheAuthenticatedWorkerWhateverTheClientClaims) {
   auto client = Connect("cw-1");

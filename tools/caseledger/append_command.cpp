@@ -11,14 +11,15 @@ namespace caseledger::cli {
 
 void AddAppendCommand(CLI::App& app) {
   struct Args {
-    std::string dir, stream, type, data, expected = "any", event_id, occurred_at, actor, reason;
+    LedgerTarget target;
+    std::string stream, type, data, expected = "any", event_id, occurred_at, actor, reason;
     uint64_t corrects = 0;
     OutputFormat format = OutputFormat::kTable;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "append", "Append one event to a stream, durably (it returns once the event is fdatasync'd)");
-  AddDirArgument(*cmd, args->dir);
+  AddLedgerTarget(*cmd, args->target);
   cmd->add_option("--stream", args->stream, "Stream id, e.g. case-00042")->required();
   cmd->add_option("--type", args->type, "Event type, e.g. CaseOpened")->required();
   cmd->add_option(
@@ -43,6 +44,7 @@ void AddAppendCommand(CLI::App& app) {
   AddFormatOption(*cmd, args->format);
   cmd->callback([args] {
     const std::string name = "append";
+    CheckLedgerTarget(name, args->target, {});
     AppendRequest request;
     request.stream = args->stream;
     auto expected = ExpectedVersion::Parse(args->expected);
@@ -76,8 +78,9 @@ void AddAppendCommand(CLI::App& app) {
     e.corrects = args->corrects;
     e.correction_reason = args->reason;
 
-    auto ledger = OpenForWriting(name, args->dir);
-    auto result = ledger->Append(request);
+    // Through a server the actor and recorded-by are the token's worker, whatever --actor says.
+    auto result = args->target.remote() ? ConnectToServer(name, args->target)->Append(request)
+                                        : OpenForWriting(name, args->target.dir)->Append(request);
     if (!result.ok()) Fail(name, result.status());
     Table table{{{"position", true},
                  {"stream", false},

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "caseledger/json.h"
@@ -34,6 +35,19 @@ LedgerOptions Options() {
 
 const std::string& MasterKeyFile() { return MasterKeyFileFlag(); }
 
+namespace {
+
+void AddMasterKeyOption(CLI::App& command) {
+  command
+      .add_option("--master-key-file", MasterKeyFileFlag(),
+                  "The master key (a file of 64 hex digits, kept outside DIR) that opens the "
+                  "child keys in DIR/keys: needed to append events with personal fields and "
+                  "to read them in clear (default: the file $CASELEDGER_MASTER_KEY_FILE names)")
+      ->type_name("FILE");
+}
+
+}  // namespace
+
 std::unique_ptr<Ledger> OpenForWriting(const std::string& command, const std::string& dir) {
   auto ledger = Ledger::Open(dir, Options());
   if (!ledger.ok()) Fail(command, ledger.status());
@@ -60,12 +74,57 @@ std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::st
 
 void AddDirArgument(CLI::App& command, std::string& dir) {
   command.add_option("DIR", dir, "The ledger directory")->required()->type_name("DIR");
+  AddMasterKeyOption(command);
+}
+
+void AddLedgerTarget(CLI::App& command, LedgerTarget& target) {
+  command.add_option("DIR", target.dir, "The ledger directory (not with --server)")
+      ->type_name("DIR");
+  AddMasterKeyOption(command);
   command
-      .add_option("--master-key-file", MasterKeyFileFlag(),
-                  "The master key (a file of 64 hex digits, kept outside DIR) that opens the "
-                  "child keys in DIR/keys: needed to append events with personal fields and "
-                  "to read them in clear (default: the file $CASELEDGER_MASTER_KEY_FILE names)")
+      .add_option("--server", target.server,
+                  "Go through `caseledger serve` at HOST:PORT (or unix:PATH) instead of DIR, as "
+                  "the worker the token was issued to")
+      ->type_name("ADDR");
+  command
+      .add_option("--token", target.token,
+                  "The worker's token (`caseledger users DIR add`); default: $CASELEDGER_TOKEN, "
+                  "which keeps it out of the process list")
+      ->type_name("TOKEN");
+  command.add_option("--tls-ca", target.tls_ca, "PEM certificate the server's TLS must chain to")
       ->type_name("FILE");
+}
+
+void CheckLedgerTarget(const std::string& command, LedgerTarget& target,
+                       std::initializer_list<std::string*> positionals) {
+  if (target.remote() && !target.dir.empty()) {
+    std::vector<std::string*> rest(positionals);
+    if (rest.empty() || !rest.back()->empty())
+      Fail(command, Status::InvalidArgument("DIR and --server both given: a command goes to "
+                                            "the directory or to the server that owns it"));
+    for (size_t i = rest.size() - 1; i > 0; --i) *rest[i] = std::move(*rest[i - 1]);
+    *rest[0] = std::move(target.dir);
+    target.dir.clear();
+  }
+  if (target.dir.empty() == target.server.empty())
+    Fail(command, Status::InvalidArgument(
+                      target.dir.empty() ? "name the ledger: DIR, or --server ADDR"
+                                         : "DIR and --server both given: a command goes to the "
+                                           "directory or to the server that owns it"));
+}
+
+std::unique_ptr<Client> ConnectToServer(const std::string& command, const LedgerTarget& target) {
+  RemoteOptions options;
+  options.address = target.server;
+  options.token = target.token;
+  if (options.token.empty())
+    if (const char* env = std::getenv("CASELEDGER_TOKEN")) options.token = env;
+  if (options.token.empty())
+    Fail(command, Status::InvalidArgument("--server needs a token: --token or $CASELEDGER_TOKEN"));
+  options.tls_ca_file = target.tls_ca;
+  auto client = ConnectClient(options);
+  if (!client.ok()) Fail(command, client.status());
+  return std::move(*client);
 }
 
 Progress::Progress(std::string label)

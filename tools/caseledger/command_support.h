@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "caseledger/client.h"
 #include "caseledger/ledger.h"
 
 namespace caseledger::cli {
@@ -31,6 +32,26 @@ std::unique_ptr<Ledger> OpenForReading(const std::string& command, const std::st
 void AddDirArgument(CLI::App& command, std::string& dir);
 // The --master-key-file given to this command, or "".
 const std::string& MasterKeyFile();
+
+// Where a command that can go through a server reaches the ledger: DIR, or a server
+// (while `caseledger serve` owns DIR, CLI commands go through it).
+struct LedgerTarget {
+  std::string dir;
+  std::string server;  // HOST:PORT or unix:PATH; empty: DIR
+  std::string token;   // --token, else $CASELEDGER_TOKEN
+  std::string tls_ca;  // the server's certificate (or its CA), PEM; empty: plain, loopback
+  bool remote() const { return !server.empty(); }
+};
+// Adds DIR (not needed with --server), --server, --token, --tls-ca and --master-key-file.
+void AddLedgerTarget(CLI::App& command, LedgerTarget& target);
+// Settles the positional arguments, then fails the command unless exactly one of DIR and
+// --server is given. With --server DIR is left out, so what was parsed as DIR is the
+// first of `positionals` (the command's later positional arguments, in order), and each
+// moves up one: `caseledger read --server ADDR case-1` reads case-1.
+void CheckLedgerTarget(const std::string& command, LedgerTarget& target,
+                       std::initializer_list<std::string*> positionals);
+// Connects to --server with the token. Fails the command.
+std::unique_ptr<Client> ConnectToServer(const std::string& command, const LedgerTarget& target);
 
 // Progress on stderr when it is a terminal: "label: 12,345 / 100,000 (12%), 45,000/s, ETA 0:02".
 class Progress {

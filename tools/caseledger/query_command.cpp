@@ -11,7 +11,8 @@ namespace caseledger::cli {
 
 void AddQueryCommand(CLI::App& app) {
   struct Args {
-    std::string dir, plugin, query;
+    LedgerTarget target;
+    std::string plugin, query;
     std::vector<std::string> params;
     std::vector<std::string> plugin_dirs;
     OutputFormat format = OutputFormat::kTable;
@@ -24,9 +25,9 @@ void AddQueryCommand(CLI::App& app) {
       "every event committed when the query arrived, or the moment asked for:\n"
       "  --param as_of=2026-03-01T00:00:00Z   what the ledger knew then (recorded-at <= T)\n"
       "  --param as_of_position=12345         the events up to that position");
-  AddDirArgument(*cmd, args->dir);
-  cmd->add_option("plugin", args->plugin, "The plugin's name")->required();
-  cmd->add_option("query", args->query, "The query's name")->required();
+  AddLedgerTarget(*cmd, args->target);
+  cmd->add_option("plugin", args->plugin, "The plugin's name (required)");
+  cmd->add_option("query", args->query, "The query's name (required)");
   cmd->add_option("--param", args->params, "A parameter NAME=VALUE; repeatable");
   AddPluginDirOption(*cmd, args->plugin_dirs);
   AddFormatOption(*cmd, args->format);
@@ -38,8 +39,16 @@ void AddQueryCommand(CLI::App& app) {
         Fail("query", Status::InvalidArgument("--param " + p + ": expected NAME=VALUE"));
       params.emplace_back(p.substr(0, eq), p.substr(eq + 1));
     }
-    auto client = ConnectProjector("query", args->dir, args->plugin_dirs);
-    auto result = client->Query(args->plugin, args->query, params);
+    CheckLedgerTarget("query", args->target, {&args->plugin, &args->query});
+    if (args->query.empty())
+      Fail("query", Status::InvalidArgument("name the plugin and the query, e.g. `caseledger "
+                                            "query DIR caseload open_cases`"));
+    // Through a server, its projector answers, cut to the worker's scope.
+    auto result =
+        args->target.remote()
+            ? ConnectToServer("query", args->target)->Query(args->plugin, args->query, params)
+            : ConnectProjector("query", args->target.dir, args->plugin_dirs)
+                  ->Query(args->plugin, args->query, params);
     if (!result.ok()) Fail("query", result.status());
     PrintTable(QueryResultTable(*result), args->format, std::cout);
   });

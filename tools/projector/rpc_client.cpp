@@ -1,7 +1,8 @@
 #include "rpc_client.h"
 
-#include <capnp/ez-rpc.h>
+#include <capnp/rpc-twoparty.h>
 #include <fcntl.h>
+#include <kj/async-io.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,8 +16,9 @@
 #include <fstream>
 #include <thread>
 
-#include "projector_rpc.capnp.h"
-#include "rpc_codec.h"
+#include "event_loop.h"
+#include "projector_query.h"
+#include "schema/projector_rpc.capnp.h"
 
 namespace caseledger::projector {
 namespace {
@@ -41,24 +43,6 @@ std::string LastLine(const std::string& path) {
   return last;
 }
 
-Status ToStatus(rpc::Status::Reader s) {
-  if (s.getCode().size() == 0) return Status::Ok();
-  const std::string code = s.getCode();
-  for (int c = 1; c <= static_cast<int>(StatusCode::kLastCode); ++c)
-    if (code == StatusCodeName(static_cast<StatusCode>(c)))
-      return Status(static_cast<StatusCode>(c), s.getMessage());
-  return Status::IOError(code + ": " + std::string(s.getMessage().cStr()));
-}
-
-// A call that failed in transport: most likely the projector died answering it.
-Status CallFailed(const kj::Exception& e) {
-  if (e.getType() == kj::Exception::Type::DISCONNECTED)
-    return Status::IOError(
-        "the projector closed the connection before answering (a plugin may have crashed it: "
-        "see `caseledger plugins DIR status` and DIR/run/projector.log)");
-  return Status::IOError(std::string("projector: ") + e.getDescription().cStr());
-}
-
 Hash256 ToHash(capnp::Data::Reader data) {
   Hash256 hash{};
   std::memcpy(hash.data(), data.begin(), std::min(data.size(), hash.size()));
@@ -67,9 +51,21 @@ Hash256 ToHash(capnp::Data::Reader data) {
 
 }  // namespace
 
+// On this thread's event loop, which it shares with any other connection the thread has
+// (remote Clients, an embedded Client's queries).
 struct ProjectorClient::Connection {
-  explicit Connection(const std::string& socket) : client("unix:" + socket) {}
-  capnp::EzRpcClient client;
+  explicit Connection(const std::string& socket) {
+    auto address = loop->provider->getNetwork().parseAddress("unix:" + socket).wait(wait);
+    stream = address->connect().wait(wait);
+    rpc = kj::heap<capnp::TwoPartyClient>(*stream);
+    projector = rpc->bootstrap().castAs<rpc::Projector>();
+  }
+  // Declared first, so destroyed last: everything below lives on its loop.
+  std::shared_ptr<kj::AsyncIoContext> loop = client_internal::ThisThreadsEventLoop();
+  kj::WaitScope& wait = loop->waitScope;
+  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<capnp::TwoPartyClient> rpc;
+  rpc::Projector::Client projector = nullptr;
 };
 
 Result<std::unique_ptr<ProjectorClient>> ProjectorClient::Connect(
@@ -135,31 +131,15 @@ ProjectorClient::~ProjectorClient() {
 Result<QueryTable> ProjectorClient::Query(
     const std::string& plugin, const std::string& query,
     const std::vector<std::pair<std::string, std::string>>& params) {
-  try {
-    auto& c = connection_->client;
-    auto request = c.getMain<rpc::Projector>().queryRequest();
-    request.setPlugin(plugin);
-    request.setQuery(query);
-    auto list = request.initParams(static_cast<unsigned>(params.size()));
-    for (unsigned i = 0; i < params.size(); ++i) {
-      list[i].setName(params[i].first);
-      list[i].setValue(params[i].second);
-    }
-    auto response = request.send().wait(c.getWaitScope());
-    CASELEDGER_RETURN_IF_ERROR(ToStatus(response.getStatus()));
-    return rpc_codec::FromRpc(response.getResult());
-  } catch (const kj::Exception& e) {
-    return CallFailed(e);
-  }
+  return AskProjector(connection_->projector, connection_->wait, plugin, query, params);
 }
 
 Result<PluginList> ProjectorClient::Plugins(bool catch_up) {
   try {
-    auto& c = connection_->client;
-    auto request = c.getMain<rpc::Projector>().pluginsRequest();
+    auto request = connection_->projector.pluginsRequest();
     request.setCatchUp(catch_up);
-    auto response = request.send().wait(c.getWaitScope());
-    CASELEDGER_RETURN_IF_ERROR(ToStatus(response.getStatus()));
+    auto response = request.send().wait(connection_->wait);
+    CASELEDGER_RETURN_IF_ERROR(FromProjectorStatus(response.getStatus()));
     PluginList out;
     for (auto p : response.getPlugins()) {
       PluginStatus s;
@@ -190,19 +170,18 @@ Result<PluginList> ProjectorClient::Plugins(bool catch_up) {
     for (auto r : response.getRefused()) out.refused.push_back({r.getPath(), r.getReason()});
     return out;
   } catch (const kj::Exception& e) {
-    return CallFailed(e);
+    return ProjectorCallFailed(e);
   }
 }
 
 Status ProjectorClient::Rebuild(const std::string& plugin) {
   try {
-    auto& c = connection_->client;
-    auto request = c.getMain<rpc::Projector>().rebuildRequest();
+    auto request = connection_->projector.rebuildRequest();
     request.setPlugin(plugin);
-    auto response = request.send().wait(c.getWaitScope());
-    return ToStatus(response.getStatus());
+    auto response = request.send().wait(connection_->wait);
+    return FromProjectorStatus(response.getStatus());
   } catch (const kj::Exception& e) {
-    return CallFailed(e);
+    return ProjectorCallFailed(e);
   }
 }
 

@@ -7,8 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "projector_rpc.capnp.h"
 #include "rpc_codec.h"
+#include "schema/projector_rpc.capnp.h"
 #include "supervisor.h"
 
 namespace caseledger::projector {

@@ -63,7 +63,8 @@ class EventSubscriptionImpl final : public rpc::EventSubscription::Server {
 
   kj::Promise<void> next(NextContext call) override {
     auto params = call.getParams();
-    const size_t max = std::clamp<size_t>(params.getMaxEvents(), 1, kMaxEventsPerAnswer);
+    if (params.getMaxEvents() == 0) return kj::READY_NOW;  // none asked: none given, none lost
+    const size_t max = std::min<size_t>(params.getMaxEvents(), kMaxEventsPerAnswer);
     const auto deadline =
         std::chrono::steady_clock::now() +
         std::chrono::milliseconds(std::min(params.getTimeoutMillis(), kMaxWaitMillis));

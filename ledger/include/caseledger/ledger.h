@@ -94,6 +94,10 @@ struct LedgerOptions {
   std::shared_ptr<FileSystem> file_system;
 };
 
+// "local:<unix user>" (or "local:<uid>"): the recorded-by of this process's appends that
+// name no principal, unless LedgerOptions::local_principal says otherwise.
+std::string DefaultLocalPrincipal();
+
 // Writes a new random master key to `path` (64 hex digits, mode 0600). kAlreadyExists if
 // the file exists: a master key is never overwritten.
 Status CreateMasterKeyFile(const std::string& path);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "caseledger/client.h"
+#include "event_loop.h"
 #include "rpc_codec.h"
 
 namespace caseledger {
@@ -27,22 +28,10 @@ Status CallFailed(const kj::Exception& e, const std::string& address) {
   return Status::IOError("server " + address + ": " + e.getDescription().cStr());
 }
 
-// The event loop of this thread, shared by every remote Client it connects (a thread can
-// have only one), and ended with the last of them.
-std::shared_ptr<kj::AsyncIoContext> ThisThreadsEventLoop() {
-  thread_local std::weak_ptr<kj::AsyncIoContext> current;
-  auto io = current.lock();
-  if (!io) {
-    io = std::make_shared<kj::AsyncIoContext>(kj::setupAsyncIo());
-    current = io;
-  }
-  return io;
-}
-
 // One connection, on the event loop of the thread that made it.
 struct Connection {
   // Declared first, so destroyed last: everything below lives on its loop.
-  std::shared_ptr<kj::AsyncIoContext> loop = ThisThreadsEventLoop();
+  std::shared_ptr<kj::AsyncIoContext> loop = client_internal::ThisThreadsEventLoop();
   kj::AsyncIoContext& io = *loop;
   kj::Own<kj::TlsContext> tls;
   kj::Own<kj::AsyncIoStream> stream;

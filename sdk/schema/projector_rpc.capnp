@@ -1,6 +1,7 @@
 # The projector's local RPC interface, served on the Unix socket DIR/run/projector.sock.
-# Its clients are `caseledger query`, `caseledger plugins` and the server: no plugin code
-# runs in them. Errors come back as a Status in the results (code name as in
+# Its clients are `caseledger query`, `caseledger plugins`, the server and the embedded
+# Client: no plugin code runs in them. Part of the SDK's client library, so that an
+# embedded Client asks a running projector the same way the tools do. Errors come back as a Status in the results (code name as in
 # caseledger::StatusCodeName, and a message), never as RPC exceptions.
 @0xf50764d4e9724a3b;
 
