@@ -548,9 +548,12 @@ TEST(Cli, BenchPrintsEveryWorkloadInThePeersRawFormat) {
   for (const char* w :
        {"W1_1w events_per_s", "W1_1w syncs_per_commit", "W1_8w events_per_s",
         "W2_batch events_per_s", "W3_replay events_per_s", "W4_stream_reads streams_per_s",
-        "W5_verify MB_per_s", "W6_rebuild events_per_s", "W6_rebuild peak_rss_mib"})
+        "W5_verify MB_per_s", "W6_rebuild events_per_s", "W6_rebuild peak_rss_mib",
+        "S1_append_1w events_per_s", "S1_append_8w events_per_s", "S1_append_batch100 events_per_s",
+        "S1_read_history_8r reads_per_s", "S1_subscribe events_per_s"})
     EXPECT_TRUE(workloads.contains(w)) << "no row " << w << "\n" << run.out;
-  for (const char* c : {"W2_count_equals_N", "W5_verify_ok", "W6_rebuilt_all", "failures"})
+  for (const char* c : {"W2_count_equals_N", "W5_verify_ok", "W6_rebuilt_all", "S1_no_errors",
+                        "S1_subscriber_saw_every_event", "failures"})
     EXPECT_TRUE(checks.contains(c)) << "no check " << c << "\n" << run.out;
   EXPECT_TRUE(fs::is_empty(dir.path())) << "the scratch ledgers are removed";
 }

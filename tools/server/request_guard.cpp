@@ -46,6 +46,18 @@ Result<CaseState> CaseNow(Ledger& ledger, std::string_view stream) {
   return ReduceCase(inputs);
 }
 
+// True if `e` can change a case's scope (community, agency, open referrals).
+bool MovesScope(const RecordedEvent& e) {
+  static const std::set<std::string, std::less<>> kMoving = {
+      "CaseOpened",       "TransferAccepted",  "ReferralMade",    "ReferralAccepted",
+      "ReferralRejected", "ReferralCompleted", "ReferralRevoked", "EntryVoided"};
+  return e.event.corrects != 0 || kMoving.contains(e.event.type);
+}
+
+// The most cases whose scope is kept; past it the cache starts again (a scope is only a
+// saving: it is always right to compute it afresh).
+constexpr size_t kMaxCachedScopes = 100'000;
+
 // A text or integer field of a payload, read through the catalogue's schema. The payload
 // may be what a client sent: anything may be wrong with it, so every failure is a Status.
 Result<std::string> FieldOf(std::string_view type_name, std::string_view payload,
@@ -117,8 +129,9 @@ Status RequestGuard::CheckRequest(const Principal& who, const AppendRequest& req
   const std::string_view stream = request.stream;
   Scope scope;
   if (IsCaseStream(stream)) {
-    CASELEDGER_ASSIGN_OR_RETURN(CaseState state, CaseNow(ledger_, stream));
-    if (!state.opened) {
+    CASELEDGER_ASSIGN_OR_RETURN(auto opened_scope, CaseScope(stream));
+    scope = std::move(opened_scope.second);
+    if (!opened_scope.first) {
       // A new case: its scope is the one it is opened with.
       const ProposedEvent& first = request.events.front();
       if (first.type != "CaseOpened")
@@ -127,9 +140,8 @@ Status RequestGuard::CheckRequest(const Principal& who, const AppendRequest& req
                                    0, first.payload};
       auto opened = ReduceCase(std::span(&opening, 1));
       if (!opened.ok()) return Status::InvalidArgument(opened.status().message());
-      state = std::move(*opened);
+      scope = ScopeOfCase(*opened);
     }
-    scope = ScopeOfCase(state);
   } else if (stream.starts_with(kSpacePrefix)) {
     CASELEDGER_ASSIGN_OR_RETURN(scope.community_code, SpaceCommunity(ledger_, request));
   } else if (stream.starts_with(kCommunityPrefix)) {
@@ -176,6 +188,41 @@ Status RequestGuard::CheckRequest(const Principal& who, const AppendRequest& req
   return Status::Ok();
 }
 
+Result<std::pair<bool, Scope>> RequestGuard::CaseScope(std::string_view stream) {
+  CASELEDGER_ASSIGN_OR_RETURN(StreamVersion version, ledger_.GetStreamVersion(stream));
+  if (version == kNoStream) return std::pair<bool, Scope>{false, Scope{}};
+  const std::string key(stream);
+  std::optional<CachedScope> cached;
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = case_scopes_.find(key); it != case_scopes_.end()) cached = it->second;
+  }
+  bool fresh = cached && cached->version == version;
+  if (cached && cached->version < version) {
+    // Only what was appended since: if none of it can move the scope, the scope stands.
+    CASELEDGER_ASSIGN_OR_RETURN(auto later,
+                                ledger_.ReadStream(stream, cached->version + 1, Direction::kForward,
+                                                   static_cast<size_t>(version - cached->version)));
+    fresh = std::none_of(later.begin(), later.end(), MovesScope);
+  }
+  CachedScope now;
+  now.version = version;
+  if (fresh) {
+    now.scope = std::move(cached->scope);
+  } else {
+    CASELEDGER_ASSIGN_OR_RETURN(CaseState state, CaseNow(ledger_, stream));
+    now.scope = ScopeOfCase(state);
+    // A stream can grow between the two reads; the scope is then of a later version,
+    // which only makes the next check read a little more.
+  }
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (case_scopes_.size() >= kMaxCachedScopes) case_scopes_.clear();
+    case_scopes_[key] = now;
+  }
+  return std::pair<bool, Scope>{true, std::move(now.scope)};
+}
+
 Result<std::vector<AppendResult>> RequestGuard::Append(const Principal& who,
                                                        std::span<const AppendRequest> requests) {
   // Lock every stream's stripe, in order (no two appends wait on each other in a cycle).
@@ -205,8 +252,8 @@ Result<StreamReadGrant> RequestGuard::CheckStreamRead(const Principal& who, std:
   StreamReadGrant grant;
   if (IsCaseStream(stream)) {
     if (purpose) CASELEDGER_RETURN_IF_ERROR(CheckCaseHistoryRead(stream, *purpose));
-    CASELEDGER_ASSIGN_OR_RETURN(CaseState state, CaseNow(ledger_, stream));
-    CASELEDGER_RETURN_IF_ERROR(Authorize(who, Operation::kReadCaseHistory, ScopeOfCase(state)));
+    CASELEDGER_ASSIGN_OR_RETURN(auto scope, CaseScope(stream));
+    CASELEDGER_RETURN_IF_ERROR(Authorize(who, Operation::kReadCaseHistory, scope.second));
     grant.record_read = purpose.has_value();
     grant.open_personal = purpose.has_value();
     return grant;
@@ -215,8 +262,8 @@ Result<StreamReadGrant> RequestGuard::CheckStreamRead(const Principal& who, std:
   const std::string_view access_of =
       stream.starts_with(kAccessStreamPrefix) ? stream.substr(kAccessStreamPrefix.size()) : "";
   if (IsCaseStream(access_of)) {
-    CASELEDGER_ASSIGN_OR_RETURN(CaseState state, CaseNow(ledger_, access_of));
-    CASELEDGER_RETURN_IF_ERROR(Authorize(who, Operation::kReadCaseHistory, ScopeOfCase(state)));
+    CASELEDGER_ASSIGN_OR_RETURN(auto scope, CaseScope(access_of));
+    CASELEDGER_RETURN_IF_ERROR(Authorize(who, Operation::kReadCaseHistory, scope.second));
     return grant;
   }
   if (stream.starts_with(kWorkerPrefix)) {

@@ -19,7 +19,10 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "access_policy.h"
@@ -60,10 +63,21 @@ class RequestGuard {
  private:
   // Checks one request against its stream as it is now (the caller holds its lock).
   Status CheckRequest(const Principal& who, const AppendRequest& request);
+  // The scope of case `stream` now; not opened if there is no such case yet. Cached by
+  // stream version: later events are read and the case is reduced again only when one of
+  // them can move the scope (an opening, a transfer, a referral, a correction, a void).
+  Result<std::pair<bool, Scope>> CaseScope(std::string_view stream);
 
   Ledger& ledger_;
   // Stream locks, by a hash of the stream id: held from the check to the end of the append.
   std::array<std::mutex, 256> stream_locks_;
+
+  struct CachedScope {
+    StreamVersion version = kNoStream;
+    Scope scope;
+  };
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, CachedScope> case_scopes_;  // guarded by cache_mutex_
 };
 
 }  // namespace caseledger::server

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "bench/dataset.h"
+#include "bench/server_workloads.h"
 #include "caseledger/ledger.h"
 #include "gen/generator.h"
 #include "projector.h"
@@ -88,6 +89,7 @@ class Runner {
     }
     std::filesystem::remove_all(LedgerDir("w2"));
     if (Selected("W6")) W6Rebuild();
+    if (Selected("S1")) RunServerWorkloads(o_, [this](auto&&... row) { Emit(row...); });
     int failures = 0;
     for (const Row& r : rows_)
       if (r.workload == "check" && r.value == 0) ++failures;
