@@ -9,7 +9,7 @@ packages=(
   capnproto libcapnp-dev
   libboost-dev libboost-filesystem-dev
   libspdlog-dev libfmt-dev libcli11-dev
-  libsodium-dev libxxhash-dev libssl-dev
+  libsodium-dev libxxhash-dev libssl-dev openssl
   libgtest-dev libgmock-dev
   clang-format
 )

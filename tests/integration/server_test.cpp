@@ -172,5 +172,13 @@ TEST_F(Server, RefusesToListenBeyondLoopbackWithoutTls) {
   EXPECT_NE(open.log().find("--tls-cert"), std::string::npos) << open.log();
 }
 
+TEST_F(Server, RefusesToStartWithASigningKeyThatCannotSign) {
+  ServerProcess no_key(CASELEDGER_BIN, {dir_, "--no-projector", "--key", tmp_.Sub("absent.key"),
+                                        "--checkpoint-every", "10"});
+  EXPECT_FALSE(no_key.running());
+  EXPECT_NE(no_key.log().find("--key"), std::string::npos) << no_key.log();
+  EXPECT_NE(no_key.log().find("absent.key"), std::string::npos) << no_key.log();
+}
+
 }  // namespace
 }  // namespace caseledger

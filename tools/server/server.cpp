@@ -68,7 +68,8 @@ class Listener final : private kj::TaskSet::ErrorHandler {
   kj::TaskSet tasks_;
 };
 
-// --checkpoint-every: signs on a pool thread, one signature at a time.
+// --checkpoint-every: signs on a pool thread, one signature at a time, and once more at
+// stop, over everything committed.
 class CheckpointSigner {
  public:
   CheckpointSigner(const ServerOptions& options, Ledger& ledger)
@@ -77,31 +78,20 @@ class CheckpointSigner {
       state_->signed_size = stored->checkpoints.back().tree_size;
   }
 
-  void SignIfDue(BlockingPool& pool, bool stopping) {
-    if (options_.signing_key.empty() || options_.checkpoint_every == 0) return;
-    const uint64_t committed = ledger_.CommittedPosition();
-    if (state_->busy.load() || state_->failed.load()) return;
-    if (committed <= state_->signed_size) return;
-    if (!stopping && committed - state_->signed_size < options_.checkpoint_every) return;
-    state_->busy = true;
-    auto work = [state = state_, &options = options_, &ledger = ledger_] {
-      auto cp = SignAndStoreCheckpoint(options.dir, ledger, options.signing_key, std::nullopt);
-      if (cp.ok()) {
-        state->signed_size = cp->tree_size;
-        spdlog::info("serve: signed a checkpoint at size {}", cp->tree_size);
-      } else {
-        // Not retried every tick: the cause (a key file, a ledger that disagrees with its
-        // last checkpoint) needs an operator.
-        spdlog::error("serve: could not sign a checkpoint, and signs no more until restarted: {}",
-                      cp.status().ToString());
-        state->failed = true;
-      }
+  // Posts a signature to `pool` when `checkpoint_every` events were committed since the
+  // last one and none is being made.
+  void SignIfDue(BlockingPool& pool) {
+    if (!Due(options_.checkpoint_every) || state_->busy.exchange(true)) return;
+    pool.Post([state = state_, &options = options_, &ledger = ledger_] {
+      Sign(*state, options, ledger);
       state->busy = false;
-    };
-    if (stopping)
-      work();  // the pool is about to stop; sign here, before the ledger closes
-    else
-      pool.Post(work);
+    });
+  }
+
+  // When nothing is appended any more (and no signature is being made): signs what was
+  // committed since the last one.
+  void SignAtStop() {
+    if (Due(1)) Sign(*state_, options_, ledger_);
   }
 
  private:
@@ -110,6 +100,28 @@ class CheckpointSigner {
     std::atomic<bool> failed{false};
     std::atomic<uint64_t> signed_size{0};
   };
+
+  bool Due(uint64_t events) const {
+    if (options_.signing_key.empty() || options_.checkpoint_every == 0) return false;
+    if (state_->failed) return false;
+    const uint64_t committed = ledger_.CommittedPosition();
+    return committed > state_->signed_size && committed - state_->signed_size >= events;
+  }
+
+  static void Sign(State& state, const ServerOptions& options, Ledger& ledger) {
+    auto cp = SignAndStoreCheckpoint(options.dir, ledger, options.signing_key, std::nullopt);
+    if (cp.ok()) {
+      state.signed_size = cp->tree_size;
+      spdlog::info("serve: signed a checkpoint at size {}", cp->tree_size);
+      return;
+    }
+    // Not retried every tick: the cause (a key file, a ledger that disagrees with its last
+    // checkpoint) needs an operator.
+    spdlog::error("serve: could not sign a checkpoint, and signs no more until restarted: {}",
+                  cp.status().ToString());
+    state.failed = true;
+  }
+
   const ServerOptions& options_;
   Ledger& ledger_;
   std::shared_ptr<State> state_;
@@ -128,6 +140,17 @@ Status RunServer(const ServerOptions& options, const std::function<bool()>& stop
         " is reachable from other machines: give --tls-cert and --tls-key, or listen on "
         "127.0.0.1 (personal fields travel in clear over the connection)");
 
+  if (options.signing_key.empty() != (options.checkpoint_every == 0))
+    return Status::InvalidArgument("--key and --checkpoint-every go together");
+  if (!options.signing_key.empty()) {
+    // A key that cannot sign is found now, not at the first checkpoint.
+    if (auto inside = LedgerDirContaining(options.signing_key))
+      return Status::InvalidArgument("--key " + options.signing_key +
+                                     " is inside the ledger directory " + *inside +
+                                     ": keep the signing key outside it");
+    CASELEDGER_RETURN_IF_ERROR(
+        ReadSigningKeyFile(options.signing_key).status().WithContext("--key"));
+  }
   LedgerOptions ledger_options;
   ledger_options.master_key_file = options.master_key_file;
   auto ledger = Ledger::Open(options.dir, ledger_options);
@@ -158,15 +181,17 @@ Status RunServer(const ServerOptions& options, const std::function<bool()>& stop
       bound = options.listen.substr(0, options.listen.rfind(':') + 1) +
               std::to_string(receiver->getPort());
 
-    // Destroyed in reverse: connections first, then the pool (its jobs still see the
-    // context and the guard), then the rest.
+    // Stopping goes in this order: no new calls (the connections close), then the calls
+    // already running finish (the pool drains: their appends commit), then the last
+    // checkpoint is signed over everything committed.
     RequestGuard guard(**ledger);
     ServerContext context{options.dir, **ledger, guard};
     context.projector = projector.get();
     context.timer = &io.provider->getTimer();
-    BlockingPool pool(options.threads);
-    context.pool = &pool;
+    CheckpointSigner signer(options, **ledger);
     {
+      BlockingPool pool(options.threads);
+      context.pool = &pool;
       capnp::TwoPartyServer rpc(NewGateway(context));
       Listener listener(rpc, *receiver, tls.get());
       auto listening = listener.Run().eagerlyEvaluate([](kj::Exception&& e) {
@@ -174,14 +199,13 @@ Status RunServer(const ServerOptions& options, const std::function<bool()>& stop
       });
       spdlog::info("serve: {} on {}{}", options.dir, bound, tls ? " (TLS)" : "");
       on_listening(bound);
-      CheckpointSigner signer(options, **ledger);
       while (!stop_requested()) {
         io.provider->getTimer().afterDelay(100 * kj::MILLISECONDS).wait(io.waitScope);
-        signer.SignIfDue(pool, /*stopping=*/false);
+        signer.SignIfDue(pool);
       }
       spdlog::info("serve: stopping");
-      signer.SignIfDue(pool, /*stopping=*/true);
-    }
+    }  // connections closed, then the pool joined: nothing is appended any more
+    signer.SignAtStop();
   } catch (const kj::Exception& e) {
     return Status::IOError("serve " + options.listen + ": " + e.getDescription().cStr());
   }
