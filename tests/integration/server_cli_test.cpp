@@ -170,16 +170,7 @@ TEST_F(ServerCli, ReadingACaseThroughTheServerNeedsAPurposeAndIsRecorded) {
   EXPECT_TRUE(Contains(whole.err, "PermissionDenied")) << Describe(whole);
 
   // One read recorded: the one that was allowed, with its purpose, by cw-1.
-  auto auditor = Connect("aud-1");
-  ASSERT_NE(auditor, nullptr);
-  auto reads = auditor->ReadStream("access-case-1", 0, Direction::kForward, 100);
-  ASSERT_TRUE(reads.ok()) << reads.status().ToString();
-  ASSERT_EQ(reads->size(), 1u);
-  EXPECT_EQ(reads->front().event.type, "CaseHistoryRead");
-  EXPECT_EQ(reads->front().recorded_by, "worker:cw-1");
-  auto json = PayloadToJson(**LookupEventType("CaseHistoryRead"), reads->front().event.payload);
-  ASSERT_TRUE(json.ok()) << json.status().ToString();
-  EXPECT_TRUE(Contains(*json, "monthly review")) << *json;
+  ExpectOneRecordedRead("cw-1", "monthly review");
 }
 
 TEST_F(ServerCli, TheTokenComesFromTheEnvironmentOrTheCommandFailsNamingTokenOption) {

@@ -111,6 +111,21 @@ class ServerFixture : public ::testing::Test {
   }
 
   // An event of `type` with a fresh id, occurring now, its payload from `data_json`.
+  // Exactly one read of case-1 is recorded (CaseHistoryRead in access-case-1, as the
+  // auditor aud-1 reads it): by `worker`, for `purpose`.
+  void ExpectOneRecordedRead(const std::string& worker, const std::string& purpose) {
+    auto auditor = Connect("aud-1");
+    ASSERT_NE(auditor, nullptr);
+    auto reads = auditor->ReadStream("access-case-1", 0, Direction::kForward, 100);
+    ASSERT_TRUE(reads.ok()) << reads.status().ToString();
+    ASSERT_EQ(reads->size(), 1u);
+    EXPECT_EQ(reads->front().event.type, "CaseHistoryRead");
+    EXPECT_EQ(reads->front().recorded_by, "worker:" + worker);
+    auto json = PayloadToJson(**LookupEventType("CaseHistoryRead"), reads->front().event.payload);
+    ASSERT_TRUE(json.ok()) << json.status().ToString();
+    EXPECT_NE(json->find(purpose), std::string::npos) << *json;
+  }
+
   static ProposedEvent Event(const std::string& type, const std::string& data_json) {
     ProposedEvent e;
     e.id = EventId::Random();

@@ -93,17 +93,7 @@ TEST_F(Server, ReadingACaseHistoryNeedsAPurposeAndIsRecordedBeforeTheEventsArriv
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied) << denied.status().ToString();
 
-  auto auditor = Connect("aud-1");
-  ASSERT_NE(auditor, nullptr);
-  auto reads = auditor->ReadStream("access-case-1", 0, Direction::kForward, 100);
-  ASSERT_TRUE(reads.ok()) << reads.status().ToString();
-  ASSERT_EQ(reads->size(), 1u);
-  EXPECT_EQ(reads->front().event.type, "CaseHistoryRead");
-  EXPECT_EQ(reads->front().recorded_by, "worker:cw-1");
-  EXPECT_LT(reads->front().position, 1000u);
-  auto json = PayloadToJson(**LookupEventType("CaseHistoryRead"), reads->front().event.payload);
-  ASSERT_TRUE(json.ok());
-  EXPECT_NE(json->find("monthly review"), std::string::npos) << *json;
+  ExpectOneRecordedRead("cw-1", "monthly review");
 }
 
 TEST_F(Server, ASubscriptionDeliversEveryEventOnceInOrderAsItIsAppended) {
