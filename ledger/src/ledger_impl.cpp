@@ -221,16 +221,19 @@ Status LedgerImpl::Health() const {
 Result<StreamVersion> LedgerImpl::GetStreamVersion(std::string_view stream) {
   CASELEDGER_RETURN_IF_ERROR(ValidateStreamId(stream));
   // The newest committed entry: the index may already hold a commit not yet published.
+  // Almost always the newest entry is committed: ask for it alone first (each step back
+  // costs a memtable search), then in pages.
   const Position committed = commits_.committed();
-  constexpr size_t kPage = 64;
+  size_t page = 1;
   StreamVersion from = std::numeric_limits<StreamVersion>::max();
   while (true) {
     CASELEDGER_ASSIGN_OR_RETURN(auto entries,
-                                Index()->ScanStream(stream, from, Direction::kBackward, kPage));
+                                Index()->ScanStream(stream, from, Direction::kBackward, page));
     for (const auto& e : entries)
       if (e.position <= committed) return e.version;
-    if (entries.size() < kPage) return kNoStream;
+    if (entries.size() < page) return kNoStream;
     from = entries.back().version - 1;
+    page = 64;
   }
 }
 

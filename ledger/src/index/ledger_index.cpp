@@ -234,14 +234,19 @@ Result<std::vector<StreamEntry>> LedgerIndex::ScanStream(std::string_view stream
   } else {
     it->SeekForPrev(start);
   }
-  for (; it->Valid() && out.size() < limit;
-       direction == Direction::kForward ? it->Next() : it->Prev()) {
+  // No step beyond the last entry taken: a step back is a memtable search.
+  while (it->Valid()) {
     auto k = it->key();
     auto v = it->value();
     if (k.size() != stream.size() + 9 || v.size() != 16)
       return Status::Corruption("index: malformed entry of stream " + std::string(stream));
     out.push_back({static_cast<StreamVersion>(LoadBE64(k.data() + stream.size() + 1)),
                    LoadBE64(v.data()), log::Location::Unpack(LoadBE64(v.data() + 8))});
+    if (out.size() >= limit) break;
+    if (direction == Direction::kForward)
+      it->Next();
+    else
+      it->Prev();
   }
   if (!it->status().ok())
     return FromRocks(it->status(), "cannot read stream " + std::string(stream));
