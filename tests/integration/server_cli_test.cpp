@@ -3,7 +3,9 @@
 // a purpose and is recorded), the refusals of a target given wrong, `users` while the
 // server runs, TLS with a self-signed certificate, and --checkpoint-every.
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
+#include <fstream>
 
 #include <atomic>
 #include <chrono>
@@ -231,6 +233,47 @@ TEST_F(ServerCli, AnAppendToTheDirectoryWhileTheServerRunsIsSentToTheServer) {
       "append", "cw-1",
       {"--stream", "case-1", "--type", "NoteAdded", "--data", R"({"text":"through the server"})"});
   EXPECT_EQ(remote.exit_code, 0) << Describe(remote);
+}
+
+TEST_F(ServerCli, AnImportThroughTheServerIsAllOrNothingPerBatchAndSafeToRunAgain) {
+  StartServer();
+  ASSERT_FALSE(HasFatalFailure());
+  // Three notes on case-1 (cw-1's agency), one line per event with its own id.
+  const std::string file = tmp_.Sub("notes.ndjson");
+  {
+    std::ofstream out(file);
+    for (int i = 1; i <= 3; ++i)
+      out << R"({"stream":"case-1","type":"NoteAdded","eventId":")" << std::string(31, '0') << i
+          << R"(","data":{"text":"note )" << i << R"("}})"
+          << "\n";
+  }
+  ProgramRun first = ViaServer("import", "cw-1", {file});
+  EXPECT_EQ(first.exit_code, 0) << Describe(first);
+  EXPECT_TRUE(Contains(first.out, "3 appended")) << Describe(first);
+  ProgramRun again = ViaServer("import", "cw-1", {file});
+  EXPECT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_TRUE(Contains(again.out, "0 appended")) << Describe(again);
+  EXPECT_TRUE(Contains(again.out, "3 already in the ledger")) << Describe(again);
+
+  // Another agency's caseworker: refused, naming the line, and nothing written.
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  const auto before = auditor->GetTreeHead();
+  ASSERT_TRUE(before.ok());
+  const std::string other = tmp_.Sub("other.ndjson");
+  {
+    std::ofstream out(other);
+    out << R"({"stream":"case-1","type":"NoteAdded","eventId":")" << std::string(31, '0')
+        << R"(9","data":{"text":"not mine"}})"
+        << "\n";
+  }
+  ProgramRun refused = ViaServer("import", "cw-2", {other});
+  EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
+  EXPECT_TRUE(Contains(refused.err, "line 1")) << Describe(refused);
+  EXPECT_TRUE(Contains(refused.err, "PermissionDenied")) << Describe(refused);
+  const auto after = auditor->GetTreeHead();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size, before->size);
 }
 
 TEST_F(ServerCli, UsersWorksBesideTheServerAndItSeesTokensAddedAndRevokedAtOnce) {

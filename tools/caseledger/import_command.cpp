@@ -218,7 +218,8 @@ std::optional<size_t> RequestOf(const Status& s) {
 
 void AddImportCommand(CLI::App& app) {
   struct Args {
-    std::string dir, file, rejects;
+    LedgerTarget target;
+    std::string file, rejects;
     size_t batch = 500;
   };
   auto args = std::make_shared<Args>();
@@ -230,8 +231,8 @@ void AddImportCommand(CLI::App& app) {
       "is written. If an append fails midway, the import stops and names the line; running the "
       "same "
       "import again is safe (event ids make appends idempotent) and finishes the job");
-  AddDirArgument(*cmd, args->dir);
-  cmd->add_option("FILE", args->file, "The NDJSON file")->required()->check(CLI::ExistingFile);
+  AddLedgerTarget(*cmd, args->target);
+  cmd->add_option("FILE", args->file, "The NDJSON file (required)");
   cmd->add_option("--skip-invalid", args->rejects,
                   "Write the valid lines, and the invalid ones to this file (tab-separated: line "
                   "number, reason, the line as given)")
@@ -242,6 +243,8 @@ void AddImportCommand(CLI::App& app) {
   cmd->callback([args] {
     const std::string name = "import";
     const auto started = std::chrono::steady_clock::now();
+    CheckLedgerTarget(name, args->target, {&args->file});
+    if (args->file.empty()) Fail(name, Status::InvalidArgument("name the NDJSON FILE to import"));
 
     // ---- pass 1: every line ----
     FileCheck check = CheckFile(args->file, !args->rejects.empty());
@@ -276,14 +279,27 @@ void AddImportCommand(CLI::App& app) {
       std::cerr << "skipping " << WithThousands(invalid) << " invalid lines (written to "
                 << args->rejects << ")\n";
     }
-    if (personal && MasterKeyFile().empty() && !std::getenv("CASELEDGER_MASTER_KEY_FILE"))
+    // Through a server, the server seals with its master key.
+    if (personal && !args->target.remote() && MasterKeyFile().empty() &&
+        !std::getenv("CASELEDGER_MASTER_KEY_FILE"))
       Fail(name, Status::InvalidArgument(
                      "the file has events with personal fields, which the ledger seals with "
                      "the master key: give --master-key-file or set "
                      "CASELEDGER_MASTER_KEY_FILE; nothing was written"));
 
-    // ---- pass 2: append in order ----
-    auto ledger = OpenForWriting(name, args->dir);
+    // ---- pass 2: append in order (through the server: as the token's worker) ----
+    std::unique_ptr<Client> client;
+    std::unique_ptr<Ledger> ledger;
+    if (args->target.remote())
+      client = ConnectToServer(name, args->target);
+    else
+      ledger = OpenForWriting(name, args->target.dir);
+    auto append_batch = [&](std::span<const AppendRequest> requests) {
+      return client ? client->AppendBatch(requests) : ledger->AppendBatch(requests);
+    };
+    auto append_one = [&](const AppendRequest& request) {
+      return client ? client->Append(request) : ledger->Append(request);
+    };
     uint64_t appended = 0, already = 0;
     Position first = 0, last = 0;
     Batch batch;
@@ -311,7 +327,7 @@ void AddImportCommand(CLI::App& app) {
     };
     auto flush = [&] {
       if (batch.requests.empty()) return;
-      auto results = ledger->AppendBatch(batch.requests);
+      auto results = append_batch(batch.requests);
       if (results.ok()) {
         for (const AppendResult& r : *results) account(r);
       } else if (results.status().code() == StatusCode::kIdempotencyConflict &&
@@ -319,7 +335,7 @@ void AddImportCommand(CLI::App& app) {
         // Part of this batch is already in the ledger (an earlier run with other batch
         // boundaries): append it line by line, so that each line is either recognised or new.
         for (size_t i = 0; i < batch.requests.size(); ++i) {
-          auto one = ledger->Append(batch.requests[i]);
+          auto one = append_one(batch.requests[i]);
           if (!one.ok()) stop(batch.lines[i], batch.lines[i], one.status());
           account(*one);
         }
