@@ -51,6 +51,13 @@ TEST_F(Server, AnUnknownOrRevokedTokenIsRefusedWithoutSayingWhy) {
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(garbage.status().message(), bad.status().message());
+  // A well-formed token of a worker the ledger does not know: the same answer.
+  auto ghost_token = server::IssueToken(dir_, "ghost");
+  ASSERT_TRUE(ghost_token.ok());
+  auto ghost = ConnectClient(Remote(ghost_token->token));
+  ASSERT_FALSE(ghost.ok());
+  EXPECT_EQ(ghost.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(ghost.status().message(), bad.status().message());
 
   // A token revoked while its connection is open stops working at the next call.
   auto client = Connect("cw-1");

@@ -33,7 +33,8 @@ Result<Principal> Authenticate(ServerContext& context, const std::string& token)
   if (!worker.ok()) return worker.status();
   auto who = LoadPrincipal(context.ledger, *worker);
   if (!who.ok() && who.status().code() == StatusCode::kUnauthenticated)
-    return Status::Unauthenticated("the token is not valid");  // never say which part failed
+    // The same answer as for a bad token: never say which part failed.
+    return Status::Unauthenticated("the token is malformed, unknown or revoked");
   return who;
 }
 
