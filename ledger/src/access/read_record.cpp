@@ -33,8 +33,10 @@ Result<AppendResult> RecordCaseHistoryRead(Ledger& ledger, std::string_view case
   CASELEDGER_RETURN_IF_ERROR(CheckCaseHistoryRead(case_stream, purpose));
   capnp::MallocMessageBuilder message;
   auto read = message.initRoot<schema::CaseHistoryRead>();
-  read.setCaseStream(capnp::Text::Reader(case_stream.data(), case_stream.size()));
-  read.setPurpose(capnp::Text::Reader(purpose.data(), purpose.size()));
+  // capnp's Text must be NUL-terminated; a string_view need not be.
+  const std::string stream_text(case_stream), purpose_text(purpose);
+  read.setCaseStream(capnp::Text::Reader(stream_text.c_str(), stream_text.size()));
+  read.setPurpose(capnp::Text::Reader(purpose_text.c_str(), purpose_text.size()));
 
   AppendRequest request;
   request.stream = std::string(kAccessStreamPrefix) + std::string(case_stream);

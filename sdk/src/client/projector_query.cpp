@@ -28,8 +28,10 @@ Result<QueryTable> AskProjector(projector::rpc::Projector::Client& projector, kj
                                 const QueryParams& params) {
   try {
     auto request = projector.queryRequest();
-    request.setPlugin(capnp::Text::Reader(plugin.data(), plugin.size()));
-    request.setQuery(capnp::Text::Reader(query.data(), query.size()));
+    // capnp's Text must be NUL-terminated; a string_view need not be.
+    const std::string plugin_text(plugin), query_text(query);
+    request.setPlugin(capnp::Text::Reader(plugin_text.c_str(), plugin_text.size()));
+    request.setQuery(capnp::Text::Reader(query_text.c_str(), query_text.size()));
     auto list = request.initParams(static_cast<unsigned>(params.size()));
     for (unsigned i = 0; i < params.size(); ++i) {
       list[i].setName(params[i].first);

@@ -117,7 +117,7 @@ class RemoteClient final : public Client {
   Result<StreamVersion> GetStreamVersion(std::string_view stream) override {
     return Call([&]() -> Result<StreamVersion> {
       auto call = Session().streamVersionRequest();
-      call.setStream(Text(stream));
+      call.setStream(Text(std::string(stream)));
       auto response = call.send().wait(Wait());
       CASELEDGER_RETURN_IF_ERROR(FromRpc(response.getStatus()));
       return response.getVersion();
@@ -129,11 +129,11 @@ class RemoteClient final : public Client {
                                                 std::string_view purpose) override {
     return Call([&]() -> Result<std::vector<RecordedEvent>> {
       auto call = Session().readStreamRequest();
-      call.setStream(Text(stream));
+      call.setStream(Text(std::string(stream)));
       call.setFrom(from);
       call.setBackward(direction == Direction::kBackward);
       call.setLimit(static_cast<uint32_t>(std::min<size_t>(limit, UINT32_MAX)));
-      call.setPurpose(Text(purpose));
+      call.setPurpose(Text(std::string(purpose)));
       auto response = call.send().wait(Wait());
       CASELEDGER_RETURN_IF_ERROR(FromRpc(response.getStatus()));
       return FromRpc(response.getEvents());
@@ -167,8 +167,8 @@ class RemoteClient final : public Client {
       const std::vector<std::pair<std::string, std::string>>& params) override {
     return Call([&]() -> Result<QueryTable> {
       auto call = Session().queryRequest();
-      call.setPlugin(Text(plugin));
-      call.setQuery(Text(query));
+      call.setPlugin(Text(std::string(plugin)));
+      call.setQuery(Text(std::string(query)));
       auto list = call.initParams(static_cast<unsigned>(params.size()));
       for (unsigned i = 0; i < params.size(); ++i) {
         list[i].setName(params[i].first);
@@ -222,7 +222,8 @@ class RemoteClient final : public Client {
   }
 
  private:
-  static capnp::Text::Reader Text(std::string_view s) { return {s.data(), s.size()}; }
+  // capnp's Text must be NUL-terminated; a string_view need not be (nor even non-null).
+  static capnp::Text::Reader Text(const std::string& s) { return {s.c_str(), s.size()}; }
   rpc::Session::Client& Session() { return connection_->session; }
   kj::WaitScope& Wait() { return connection_->io.waitScope; }
 
