@@ -6,9 +6,9 @@
 namespace caseledger::bench {
 
 const char* const kEventTypes[kEventTypeCount] = {
-    "CaseOpened",       "ConsentRecorded",  "RiskAssessed",     "AssessmentCompleted",
-    "CasePlanSet",      "ReferralMade",     "ReferralAccepted", "ServiceDelivered",
-    "FollowUpScheduled", "FollowUpCompleted", "NoteAdded",       "CaseClosed"};
+    "CaseOpened",        "ConsentRecorded",   "RiskAssessed",     "AssessmentCompleted",
+    "CasePlanSet",       "ReferralMade",      "ReferralAccepted", "ServiceDelivered",
+    "FollowUpScheduled", "FollowUpCompleted", "NoteAdded",        "CaseClosed"};
 
 namespace {
 
@@ -20,17 +20,21 @@ uint64_t SplitMix(uint64_t& state) {
 }
 uint64_t Below(uint64_t& state, uint64_t n) { return SplitMix(state) % n; }
 
-const char* const kServices[] = {"social_assistance", "education", "health", "psychosocial",
-                                 "legal", "targeted_protection", "caregiver_support", "other"};
+const char* const kServices[] = {"social_assistance", "education", "health",
+                                 "psychosocial",      "legal",     "targeted_protection",
+                                 "caregiver_support", "other"};
 const char* const kRisk[] = {"low", "medium", "high"};
-const char* const kWords[] = {"child", "caregiver", "visit", "school", "attendance", "plan",
-                              "reviewed", "supervisor", "notified", "safe", "contact", "weekly",
-                              "support", "referral", "accepted", "consent", "family", "outcome"};
+const char* const kWords[] = {"child",   "caregiver", "visit",      "school",   "attendance",
+                              "plan",    "reviewed",  "supervisor", "notified", "safe",
+                              "contact", "weekly",    "support",    "referral", "accepted",
+                              "consent", "family",    "outcome"};
 
 }  // namespace
 
 Dataset::Dataset(uint64_t events, uint64_t seed)
-    : events_(events), streams_(events / 10 ? events / 10 : 1), seed_(seed),
+    : events_(events),
+      streams_(events / 10 ? events / 10 : 1),
+      seed_(seed),
       type_counts_(kEventTypeCount, 0) {
   Cursor c(*this);
   DatasetEvent e;
@@ -60,13 +64,14 @@ bool Dataset::Cursor::Next(DatasetEvent& e) {
   char buf[160];
   std::string& d = e.payload;
   d.clear();
-  std::snprintf(buf, sizeof buf,
-                R"({"case":"c-%06u","childRef":"p-%08llx","serviceType":"%s","toAgency":"org-%02llu",)"
-                R"("by":"w-%04llu","risk":"%s","consent":%s,"note":")",
-                e.stream, static_cast<unsigned long long>(SplitMix(rng_) & 0xffffffff),
-                kServices[Below(rng_, 8)], static_cast<unsigned long long>(Below(rng_, 40)),
-                static_cast<unsigned long long>(Below(rng_, 500)), kRisk[Below(rng_, 3)],
-                Below(rng_, 4) ? "true" : "false");
+  std::snprintf(
+      buf, sizeof buf,
+      R"({"case":"c-%06u","childRef":"p-%08llx","serviceType":"%s","toAgency":"org-%02llu",)"
+      R"("by":"w-%04llu","risk":"%s","consent":%s,"note":")",
+      e.stream, static_cast<unsigned long long>(SplitMix(rng_) & 0xffffffff),
+      kServices[Below(rng_, 8)], static_cast<unsigned long long>(Below(rng_, 40)),
+      static_cast<unsigned long long>(Below(rng_, 500)), kRisk[Below(rng_, 3)],
+      Below(rng_, 4) ? "true" : "false");
   d += buf;
   const size_t target = 270 + Below(rng_, 61);
   bool first = true;

@@ -31,13 +31,6 @@ double Since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-double Percentile(std::vector<double> v, double p) {  // nearest rank
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::max<size_t>(rank, 1) - 1];
-}
-
 ProposedEvent Event(const std::string& type, const std::string& json) {
   ProposedEvent e;
   e.id = EventId::Random();

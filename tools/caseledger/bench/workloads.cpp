@@ -24,13 +24,6 @@ double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-double Percentile(std::vector<double> v, double p) {  // nearest rank, as the peers
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p * double(v.size())));
-  return v[std::min(v.size() - 1, rank ? rank - 1 : 0)];
-}
-
 // Resets the peak-RSS mark (VmHWM) so that each workload reports its own peak.
 void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 double PeakRssMiB() {
@@ -468,6 +461,13 @@ class Runner {
 };
 
 }  // namespace
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t rank = static_cast<size_t>(std::ceil(p * double(v.size())));
+  return v[std::min(v.size() - 1, rank ? rank - 1 : 0)];
+}
 
 std::vector<Row> RunWorkloads(const BenchOptions& options) { return Runner(options).Run(); }
 

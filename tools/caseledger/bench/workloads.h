@@ -28,6 +28,9 @@ struct Row {
   double value;
 };
 
+// The nearest-rank percentile p (0 < p <= 1) of `v`, as the peers compute it; 0 if empty.
+double Percentile(std::vector<double> v, double p);
+
 // Runs every workload; returns the rows, checks included (workload "check").
 std::vector<Row> RunWorkloads(const BenchOptions& options);
 
