@@ -28,6 +28,46 @@ std::string DefaultLocalPrincipal() {
   struct passwd* pw = ::getpwuid(::geteuid());
   return std::string("local:") + (pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid()));
 }
+
+void OpenPersonalFieldsWherePossible(Ledger& ledger, std::span<RecordedEvent> events) {
+  for (RecordedEvent& e : events) {
+    const EventType* type = FindEventType(e.event.type);
+    if (!type || !type->has_personal_fields) continue;
+    if (auto open = ledger.OpenPersonalFields(e); open.ok()) e.event.payload = std::move(*open);
+  }
+}
+
+Result<std::string> ReadRecord(Ledger& ledger, Position position) {
+  std::string record;
+  bool found = false;
+  CASELEDGER_RETURN_IF_ERROR(ledger.ScanAll(position, position, [&](const EventView& v) {
+    record.assign(reinterpret_cast<const char*>(v.record.data()), v.record.size());
+    found = true;
+    return false;
+  }));
+  if (!found)
+    return Status::NotFound("no event at position " + std::to_string(position) +
+                            " (the ledger's last position is " +
+                            std::to_string(ledger.CommittedPosition()) + ")");
+  return record;
+}
+
+Result<std::vector<RecordedEvent>> ReadWholeStream(Ledger& ledger, std::string_view stream,
+                                                   Position up_to) {
+  constexpr size_t kPage = 1000;
+  std::vector<RecordedEvent> out;
+  while (true) {
+    CASELEDGER_ASSIGN_OR_RETURN(auto page,
+                                ledger.ReadStream(stream, static_cast<StreamVersion>(out.size()),
+                                                  Direction::kForward, kPage));
+    const size_t got = page.size();
+    for (RecordedEvent& e : page) {
+      if (e.position > up_to) return out;
+      out.push_back(std::move(e));
+    }
+    if (got < kPage) return out;
+  }
+}
 }  // namespace v1
 
 namespace {

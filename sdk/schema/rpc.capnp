@@ -72,11 +72,32 @@ struct Proof @0xfe33e09e25ea5fe9 {
   path @2 :List(Data);
 }
 
+# caseledger/history_as_of.h: the moment a case's history is read as of.
+struct AsOf @0xb598b74dec1eac97 {
+  union {
+    latest @0 :Void;
+    time @1 :Int64;        # what the ledger knew at this time
+    position @2 :UInt64;   # the ledger's positions 1..position
+  }
+}
+
+struct CaseHistory @0xaaffd8e140c20485 {
+  stream @0 :Text;
+  asked @1 :AsOf;
+  position @2 :UInt64;        # the last ledger position that counts (0: none)
+  recordedAt @3 :Int64;       # recorded-at of position
+  ledgerPosition @4 :UInt64;  # the last committed position before this read was recorded
+  thisRead @5 :RecordedEvent;
+  events @6 :List(RecordedEvent);
+  reads @7 :List(RecordedEvent);
+}
+
 struct Identity @0xeaccbd78a38e6bef {
   recordedBy @0 :Text;     # "worker:<id>"
   role @1 :Text;
   locationCode @2 :Text;
   agency @3 :Text;
+  ledgerId @4 :Data;       # 16 bytes: the ledger's id
 }
 
 interface Gateway @0x8b92a53d7f0cc9c3 {
@@ -102,6 +123,12 @@ interface Session @0x8781324eaf90d0fc {
   proveInclusion @8 (position :UInt64, treeSize :UInt64) -> (status :Status, proof :Proof);
   proveConsistency @9 (firstSize :UInt64, secondSize :UInt64) -> (status :Status, proof :Proof);
   latestCheckpoint @10 () -> (status :Status, checkpoint :Text);
+  # A case's whole history as of a moment, its read recorded once, first (needs a purpose).
+  readCaseHistory @11 (stream :Text, purpose :Text, asOf :AsOf)
+      -> (status :Status, history :CaseHistory);
+  # The record at a position as the Merkle tree hashed it (personal fields sealed), for an
+  # inclusion proof document. Auditors only, as readAll.
+  readRecord @12 (position :UInt64) -> (status :Status, record :Data);
 }
 
 interface EventSubscription @0xdd28846e32b6c2ca {

@@ -480,7 +480,7 @@ TEST_F(History, RefusedRequestsAreClearErrorsAndRecordNothing) {
       {{"case-1", "--purpose", "audit", "--as-of", "yesterday"}, "--as-of"},
       {{"case-1", "--purpose", "audit", "--as-of", "2026-03-01 10:00"}, "--as-of"},
       {{"case-1", "--purpose", "audit", "--at-position", std::to_string(committed + 1)},
-       "--at-position " + std::to_string(committed + 1) + " is beyond the ledger"},
+       "--at-position: position " + std::to_string(committed + 1) + " is beyond the ledger"},
       {{"case-1", "--purpose", "audit", "--at-position", "1", "--as-of", "2026-01-01"},
        "--at-position"},
       {{"case-1", "--purpose", "audit", "--format", "csv"}, "--format"},

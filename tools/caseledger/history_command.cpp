@@ -1,11 +1,12 @@
-// caseledger history DIR STREAM --purpose TEXT [--as-of TIME | --at-position P]: a case's
-// timeline and derived state as of any moment, and who looked at it before.
+// caseledger history DIR|--server ADDR STREAM --purpose TEXT [--as-of TIME | --at-position P]:
+// a case's timeline and derived state as of any moment, and who looked at it before.
 //
-// The read is recorded before anything is shown (DESIGN.md "Who may read what"): a
-// CaseHistoryRead {caseStream, purpose} is appended durably to access-<STREAM>; only once
-// that append returned OK are the events read, and the whole output is built in memory
-// before its first byte is written. Every check that can refuse the request (purpose,
-// stream, moment) runs before the append, so a refused request records nothing.
+// The read is recorded before anything is shown (DESIGN.md "Who may read what"): the
+// ledger's ReadCaseHistory (caseledger/read_record.h), here or in the server, appends a
+// CaseHistoryRead {caseStream, purpose} durably to access-<STREAM> and only then gathers
+// the events; the whole output is built in memory before its first byte is written. Every
+// check that can refuse the request (purpose, stream, moment, the worker's scope) runs
+// before the append, so a refused request records nothing.
 
 #include <iostream>
 #include <limits>
@@ -21,55 +22,15 @@
 namespace caseledger::cli {
 namespace {
 
-// The recorded-at of `position` (>= 1, committed).
-Result<Timestamp> RecordedAt(Ledger& ledger, Position position) {
-  CASELEDGER_ASSIGN_OR_RETURN(auto one, ledger.ReadAll(position, 1));
-  if (one.empty())
-    return Status::NotFound("position " + std::to_string(position) + " cannot be read");
-  return one.front().recorded_at;
-}
-
-// The last position recorded at or before `time` (0 if none): recorded-at never decreases
-// along positions, so a binary search over 1..committed. (The projector answers as_of the
-// same way.)
-Result<Position> LastPositionRecordedBy(Ledger& ledger, Timestamp time, Position committed) {
-  Position low = 0, high = committed;
-  while (low < high) {
-    const Position mid = low + (high - low + 1) / 2;
-    CASELEDGER_ASSIGN_OR_RETURN(Timestamp at, RecordedAt(ledger, mid));
-    if (at <= time)
-      low = mid;
-    else
-      high = mid - 1;
-  }
-  return low;
-}
-
-// Every event of `stream` at positions <= `last`, in order.
-Result<std::vector<RecordedEvent>> ReadStreamUpTo(Ledger& ledger, const std::string& stream,
-                                                  Position last) {
-  constexpr size_t kPage = 1000;
-  std::vector<RecordedEvent> out;
-  StreamVersion from = 0;
-  while (true) {
-    CASELEDGER_ASSIGN_OR_RETURN(auto page,
-                                ledger.ReadStream(stream, from, Direction::kForward, kPage));
-    for (RecordedEvent& e : page) {
-      if (e.position > last) return out;
-      out.push_back(std::move(e));
-    }
-    if (page.size() < kPage) return out;
-    from = out.back().stream_version + 1;
-  }
-}
-
 constexpr const char* kFooter = R"(
 What it records: before anything is shown, a CaseHistoryRead {caseStream, purpose} event is
 appended durably to the stream access-STREAM (the case's own versions never move). Its
-recorded-by is set by the ledger (local:<unix user> here); its actor is --actor, else the
-unix user. If that append fails, nothing but the error is printed. A request refused for
-its arguments (empty purpose, unknown or non-case stream, bad time, position beyond the
-ledger) records nothing.
+recorded-by is set by the ledger (local:<unix user> with DIR); its actor is --actor, else
+the unix user. Through a server (--server, while `caseledger serve` owns DIR) both are the
+token's worker, and the worker's role and scope must allow reading the case. If that
+append fails, nothing but the error is printed. A request refused for its arguments (empty
+purpose, unknown or non-case stream, bad time, position beyond the ledger) or its rights
+records nothing.
 
 As of: --as-of TIME shows what the ledger knew at TIME: the events recorded at or before
 TIME (up to the last position recorded by then). --at-position P shows positions 1..P.
@@ -79,18 +40,22 @@ open referrals, pending approvals) is the SDK's case reducer over those events, 
 the caseload figures use; "who looked" lists the earlier reads as of the same moment.
 
 Personal fields are shown in clear with the master key (--master-key-file or
-CASELEDGER_MASTER_KEY_FILE), otherwise as [sealed] ({"sealed": "<key id>"} in JSON).
+CASELEDGER_MASTER_KEY_FILE; through a server: where the worker's role may see them),
+otherwise as [sealed] ({"sealed": "<key id>"} in JSON).
 
-Example:
+Examples:
   caseledger history /srv/ledger case-00042 --master-key-file /etc/caseledger/master.key \
       --purpose "Quarterly audit of referrals, county 130111" --as-of 2026-03-01T00:00:00Z
+  CASELEDGER_TOKEN=clt_... caseledger history --server 127.0.0.1:7400 case-00042 \
+      --purpose "Referral follow-up"
 )";
 
 }  // namespace
 
 void AddHistoryCommand(CLI::App& app) {
   struct Args {
-    std::string dir, stream, purpose, actor, format = "table";
+    LedgerTarget target;
+    std::string stream, purpose, actor, format = "table";
     std::optional<std::string> as_of;
     std::optional<uint64_t> at_position;
   };
@@ -99,8 +64,8 @@ void AddHistoryCommand(CLI::App& app) {
       "history",
       "A case's timeline and state as of any moment, and who looked; records the read first");
   cmd->footer(kFooter);
-  AddDirArgument(*cmd, args->dir);
-  cmd->add_option("STREAM", args->stream, "The case stream, e.g. case-00042")->required();
+  AddLedgerTarget(*cmd, args->target);
+  cmd->add_option("STREAM", args->stream, "The case stream, e.g. case-00042 (required)");
   cmd->add_option("--purpose", args->purpose,
                   "Why you read it (required, recorded in clear in access-STREAM: no names)")
       ->required();
@@ -116,98 +81,60 @@ void AddHistoryCommand(CLI::App& app) {
   cmd->add_option(
          "--actor", args->actor,
          R"(Who reads, as your system states it: {"user":"a-3","role":"auditor","agency":"..."} )"
-         "(default: the unix user)")
+         "(default: the unix user; not with --server, where it is the token's worker)")
       ->type_name("JSON");
   cmd->add_option("--format", args->format, "Output format: table or json")
       ->transform(CLI::IsMember({"table", "json"}, CLI::ignore_case))
       ->default_str("table");
   cmd->callback([args] {
     const std::string name = "history";
-    // Everything that can refuse the request, before anything is recorded.
+    CheckLedgerTarget(name, args->target, {&args->stream});
+    // Everything that can refuse the request here, before anything is recorded.
+    if (args->stream.empty()) Fail(name, Status::InvalidArgument("STREAM is required"));
     if (Blank(args->purpose))
       Fail(name, Status::InvalidArgument("--purpose: required, and not blank: say why you read "
                                          "the case (it is recorded with the read)"));
     if (Status valid = CheckCaseHistoryRead(args->stream, args->purpose); !valid.ok())
       Fail(name, valid.WithContext("STREAM"));
-    HistoryMoment moment;
+    AsOf moment = AsOf::Latest();
     if (args->as_of) {
       auto time = ParseTimestamp(*args->as_of);
       if (!time.ok()) Fail(name, time.status().WithContext("--as-of"));
-      moment.asked = HistoryMoment::Asked::kTime;
-      moment.time = *time;
+      moment = AsOf::Time(*time);
+    } else if (args->at_position) {
+      moment = AsOf::AtPosition(*args->at_position);
     }
-    const Actor actor = CommandActor(name, args->actor);
 
-    // Recording the read needs the ledger as the writer.
-    auto ledger = OpenForWriting(name, args->dir);
-    auto version = ledger->GetStreamVersion(args->stream);
-    if (!version.ok()) Fail(name, version.status());
-    if (*version == kNoStream)
-      Fail(name, Status::NotFound("no stream \"" + args->stream + "\" in the ledger " + args->dir));
-    const Position committed = ledger->CommittedPosition();
-    moment.ledger_position = committed;
-    if (args->at_position) {
-      if (*args->at_position > committed)
-        Fail(name, Status::InvalidArgument("--at-position " + std::to_string(*args->at_position) +
-                                           " is beyond the ledger, whose last position is " +
-                                           std::to_string(committed)));
-      moment.asked = HistoryMoment::Asked::kPosition;
-      moment.position = *args->at_position;
-    } else if (moment.asked == HistoryMoment::Asked::kTime) {
-      auto last = LastPositionRecordedBy(*ledger, moment.time, committed);
-      if (!last.ok()) Fail(name, last.status());
-      moment.position = *last;
+    Result<CaseHistoryAsOf> history = CaseHistoryAsOf{};
+    if (args->target.remote()) {
+      if (!args->actor.empty())
+        Fail(name, Status::InvalidArgument(
+                       "--actor: not with --server: the reader is the token's worker"));
+      // The server records the read as the worker and opens what the worker may see.
+      history =
+          ConnectToServer(name, args->target)->ReadCaseHistory(args->stream, args->purpose, moment);
     } else {
-      moment.position = committed;
-    }
-    if (moment.position != 0) {
-      auto at = RecordedAt(*ledger, moment.position);
-      if (!at.ok()) Fail(name, at.status());
-      moment.recorded_at = *at;
-    }
-
-    // The record of the read: durable before a byte of the case is read or shown.
-    auto appended = RecordCaseHistoryRead(*ledger, args->stream, args->purpose, actor, {});
-    if (!appended.ok()) Fail(name, appended.status());
-    const std::string access_stream = std::string(kAccessStreamPrefix) + args->stream;
-
-    HistoryInput input;
-    input.stream = args->stream;
-    input.moment = moment;
-    auto recorded = ledger->ReadAll(appended->first_position, 1);
-    if (!recorded.ok() || recorded->empty())
-      Fail(name, recorded.ok() ? Status::NotFound("the read just recorded cannot be read back")
-                               : recorded.status());
-    input.this_read = RecordedRead{access_stream,
-                                   appended->first_position,
-                                   recorded->front().recorded_at,
-                                   recorded->front().recorded_by,
-                                   actor,
-                                   args->purpose};
-    auto events = ReadStreamUpTo(*ledger, args->stream, moment.position);
-    if (!events.ok()) Fail(name, events.status());
-    for (RecordedEvent& stored : *events) {
-      CaseEventRecord r{std::move(stored), {}};
-      r.shown_payload = r.stored.event.payload;
+      const Actor actor = CommandActor(name, args->actor);
+      // Recording the read needs the ledger as the writer.
+      auto ledger = OpenForWriting(name, args->target.dir);
+      history = ReadCaseHistory(*ledger, args->stream, args->purpose, moment, actor, {});
       // As `read` does: in clear where the master key opens them, otherwise still sealed.
-      const EventType* type = FindEventType(r.stored.event.type);
-      if (type && type->has_personal_fields) {
-        if (auto open = ledger->OpenPersonalFields(r.stored); open.ok())
-          r.shown_payload = std::move(*open);
-      }
-      input.events.push_back(std::move(r));
+      if (history.ok()) OpenPersonalFieldsWherePossible(*ledger, history->events);
     }
-    auto reads = ReadStreamUpTo(*ledger, access_stream, moment.position);
-    if (!reads.ok()) Fail(name, reads.status());
-    input.reads = std::move(*reads);
-
-    auto report = BuildHistoryReport(std::move(input));
+    if (!history.ok()) {
+      Status s = history.status();
+      if (s.code() == StatusCode::kInvalidArgument && args->at_position)
+        s = s.WithContext("--at-position");
+      Fail(name, s);
+    }
+    const Position recorded_at = history->this_read.position;
+    auto report = BuildHistoryReport(HistoryInput{std::move(*history), args->purpose});
     if (!report.ok()) Fail(name, report.status());
     const std::string out = args->format == "json" ? HistoryJson(*report) : HistoryTable(*report);
     std::cout << out << std::flush;
     if (!std::cout)
       Fail(name, Status::IOError("cannot write the output (the read is recorded at position " +
-                                 std::to_string(appended->first_position) + ")"));
+                                 std::to_string(recorded_at) + ")"));
   });
 }
 

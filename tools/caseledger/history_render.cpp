@@ -162,18 +162,18 @@ std::string ReferralText(const ReferralState& r) {
 
 // "as of position 57 (recorded ...), the last recorded at or before --as-of ...; the ledger
 // held 60 events" : which events count and why.
-std::string MomentText(const HistoryMoment& m) {
+std::string MomentText(const CaseHistoryAsOf& m) {
   std::string out = "as of position " + std::to_string(m.position);
   if (m.position != 0) out += " (recorded " + FormatTimestamp(m.recorded_at) + ")";
-  switch (m.asked) {
-    case HistoryMoment::Asked::kLatest:
+  switch (m.asked.kind) {
+    case AsOf::Kind::kLatest:
       out += ", every committed event";
       break;
-    case HistoryMoment::Asked::kTime:
-      out += m.position == 0 ? ": nothing was recorded by --as-of " + FormatTimestamp(m.time)
-                             : ", the last recorded by --as-of " + FormatTimestamp(m.time);
+    case AsOf::Kind::kTime:
+      out += m.position == 0 ? ": nothing was recorded by --as-of " + FormatTimestamp(m.asked.time)
+                             : ", the last recorded by --as-of " + FormatTimestamp(m.asked.time);
       break;
-    case HistoryMoment::Asked::kPosition:
+    case AsOf::Kind::kPosition:
       out += ", as --at-position asked";
       break;
   }
@@ -199,15 +199,15 @@ const char* EffectName(EventEffect effect) {
 }
 
 std::string HistoryTable(const HistoryReport& report) {
-  const HistoryInput& in = report.input;
-  const HistoryMoment& m = in.moment;
+  const CaseHistoryAsOf& in = report.input.history;
   const CaseState& s = report.state;
   std::ostringstream out;
-  out << "Case " << in.stream << " " << MomentText(m) << ".\n";
-  const RecordedRead& read = in.this_read;
+  out << "Case " << in.stream << " " << MomentText(in) << ".\n";
+  const RecordedEvent& read = in.this_read;
+  const std::string& purpose = report.input.purpose;
   out << "This read is recorded at position " << read.position << " of " << read.stream << ", "
       << FormatTimestamp(read.recorded_at) << ", by " << read.recorded_by << ", purpose "
-      << JsonString(read.purpose) << ".\n";
+      << JsonString(purpose) << ".\n";
 
   out << "\nState\n";
   Table state{{{"field", false}, {"value", false}}, {}};
@@ -253,7 +253,7 @@ std::string HistoryTable(const HistoryReport& report) {
                   {"data", false}},
                  {}};
   for (const TimelineLine& line : report.timeline) {
-    const RecordedEvent& e = in.events[line.event].stored;
+    const RecordedEvent& e = in.events[line.event];
     timeline.rows.push_back({std::to_string(e.position), FormatTimestamp(e.recorded_at),
                              Time(e.event.occurred_at), e.event.actor.user, e.event.actor.role,
                              e.recorded_by, e.event.type, EffectName(line.effect), Notes(line, e),
@@ -262,7 +262,7 @@ std::string HistoryTable(const HistoryReport& report) {
   PrintTable(timeline, OutputFormat::kTable, out);
 
   out << "\nWho looked (earlier reads recorded in " << read.stream << ", as of position "
-      << m.position << ")\n";
+      << in.position << ")\n";
   if (report.reads.empty()) {
     out << "none\n";
   } else {
@@ -294,26 +294,26 @@ std::string HistoryTable(const HistoryReport& report) {
 }
 
 std::string HistoryJson(const HistoryReport& report) {
-  const HistoryInput& in = report.input;
-  const HistoryMoment& m = in.moment;
+  const CaseHistoryAsOf& in = report.input.history;
   const CaseState& s = report.state;
   std::string out = "{\"stream\": " + JsonString(in.stream) + ",\n";
 
-  const char* asked = m.asked == HistoryMoment::Asked::kTime       ? "time"
-                      : m.asked == HistoryMoment::Asked::kPosition ? "position"
-                                                                   : "latest";
+  const char* asked = in.asked.kind == AsOf::Kind::kTime       ? "time"
+                      : in.asked.kind == AsOf::Kind::kPosition ? "position"
+                                                               : "latest";
   out += " \"asOf\": {\"asked\": " + JsonString(asked) +
-         ", \"time\": " + (m.asked == HistoryMoment::Asked::kTime ? JsonTime(m.time) : "null") +
-         ", \"position\": " + std::to_string(m.position) +
-         ", \"recordedAt\": " + JsonTime(m.recorded_at) +
-         ", \"ledgerPosition\": " + std::to_string(m.ledger_position) + "},\n";
+         ", \"time\": " + (in.asked.kind == AsOf::Kind::kTime ? JsonTime(in.asked.time) : "null") +
+         ", \"position\": " + std::to_string(in.position) +
+         ", \"recordedAt\": " + JsonTime(in.recorded_at) +
+         ", \"ledgerPosition\": " + std::to_string(in.ledger_position) + "},\n";
 
-  const RecordedRead& read = in.this_read;
+  const RecordedEvent& read = in.this_read;
+  const std::string& purpose = report.input.purpose;
   out += " \"thisRead\": {\"stream\": " + JsonString(read.stream) +
          ", \"position\": " + std::to_string(read.position) +
          ", \"recordedAt\": " + JsonTime(read.recorded_at) +
          ", \"recordedBy\": " + JsonString(read.recorded_by) +
-         ", \"actor\": " + ActorToJson(read.actor) + ", \"purpose\": " + JsonString(read.purpose) +
+         ", \"actor\": " + ActorToJson(read.event.actor) + ", \"purpose\": " + JsonString(purpose) +
          "},\n";
 
   out += " \"state\": {\"opened\": " + std::string(s.opened ? "true" : "false") +
@@ -348,7 +348,7 @@ std::string HistoryJson(const HistoryReport& report) {
   out += "},\n \"timeline\": [";
   first = true;
   for (const TimelineLine& line : report.timeline) {
-    const RecordedEvent& e = in.events[line.event].stored;
+    const RecordedEvent& e = in.events[line.event];
     out += std::string(first ? "\n  " : ",\n  ") + "{\"position\": " + std::to_string(e.position) +
            ", \"streamVersion\": " + std::to_string(e.stream_version) +
            ", \"recordedAt\": " + JsonTime(e.recorded_at) +

@@ -35,11 +35,11 @@ Result<Position> VoidedPosition(const RecordedEvent& e) {
 
 // The "data" object of a shown payload; the bytes as a JSON string for a type the catalogue
 // does not know (an opaque ledger's events).
-std::string DataJson(const CaseEventRecord& r) {
-  if (const EventType* type = FindEventType(r.stored.event.type)) {
-    if (auto json = PayloadToJson(*type, r.shown_payload); json.ok()) return *json;
+std::string DataJson(const RecordedEvent& e) {
+  if (const EventType* type = FindEventType(e.event.type)) {
+    if (auto json = PayloadToJson(*type, e.event.payload); json.ok()) return *json;
   }
-  return JsonString(r.shown_payload);
+  return JsonString(e.event.payload);
 }
 
 }  // namespace
@@ -47,17 +47,17 @@ std::string DataJson(const CaseEventRecord& r) {
 Result<HistoryReport> BuildHistoryReport(HistoryInput input) {
   HistoryReport report;
   report.input = std::move(input);
-  const std::vector<CaseEventRecord>& events = report.input.events;
+  const std::vector<RecordedEvent>& events = report.input.history.events;
 
   // The state, exactly as the caseload plugin derives it.
   std::vector<CaseEventInput> inputs;
   inputs.reserve(events.size());
-  for (const CaseEventRecord& r : events) {
-    const ProposedEvent& e = r.stored.event;
-    inputs.push_back(CaseEventInput{r.stored.position, r.stored.recorded_at, e.occurred_at, e.type,
-                                    e.actor.user, e.corrects, e.payload});
+  for (const RecordedEvent& r : events) {
+    const ProposedEvent& e = r.event;
+    inputs.push_back(CaseEventInput{r.position, r.recorded_at, e.occurred_at, e.type, e.actor.user,
+                                    e.corrects, e.payload});
   }
-  CASELEDGER_ASSIGN_OR_RETURN(report.state, ReduceCase(inputs, report.input.moment.position));
+  CASELEDGER_ASSIGN_OR_RETURN(report.state, ReduceCase(inputs, report.input.history.position));
 
   // Which data is in effect where: the SDK's resolution, the one the reducer used.
   std::vector<const CaseEventInput*> known;
@@ -77,23 +77,23 @@ Result<HistoryReport> BuildHistoryReport(HistoryInput input) {
 
   // Voids, latest first (a void of a void restores), as ResolveCorrections applies them.
   std::map<Position, size_t> index_of;
-  for (size_t i = 0; i < events.size(); ++i) index_of[events[i].stored.position] = i;
+  for (size_t i = 0; i < events.size(); ++i) index_of[events[i].position] = i;
   std::map<Position, Position> void_target;  // EntryVoided -> the position it names
   std::set<Position> withdrawn;
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
-    if (it->stored.event.type != "EntryVoided") continue;
-    CASELEDGER_ASSIGN_OR_RETURN(Position target, VoidedPosition(it->stored));
-    void_target[it->stored.position] = target;
-    if (!withdrawn.count(it->stored.position)) withdrawn.insert(target);
+    if (it->event.type != "EntryVoided") continue;
+    CASELEDGER_ASSIGN_OR_RETURN(Position target, VoidedPosition(*it));
+    void_target[it->position] = target;
+    if (!withdrawn.count(it->position)) withdrawn.insert(target);
   }
 
   std::map<Position, std::vector<Position>> corrected_by, voided_by;
-  for (const CaseEventRecord& r : events) {
-    const Position p = r.stored.position;
+  for (const RecordedEvent& r : events) {
+    const Position p = r.position;
     if (auto v = void_target.find(p); v != void_target.end()) {
       voided_by[v->second].push_back(p);
-    } else if (r.stored.event.corrects != 0 && !ignored.count(p)) {
-      corrected_by[r.stored.event.corrects].push_back(p);
+    } else if (r.event.corrects != 0 && !ignored.count(p)) {
+      corrected_by[r.event.corrects].push_back(p);
     }
   }
   // True if `p`, or an event it corrects (directly or through other corrections), is
@@ -103,13 +103,13 @@ Result<HistoryReport> BuildHistoryReport(HistoryInput input) {
       if (withdrawn.count(p)) return true;
       auto i = index_of.find(p);
       if (i == index_of.end()) return false;
-      p = events[i->second].stored.event.corrects;
+      p = events[i->second].event.corrects;
     }
     return false;
   };
 
   for (size_t i = 0; i < events.size(); ++i) {
-    const RecordedEvent& e = events[i].stored;
+    const RecordedEvent& e = events[i];
     const Position p = e.position;
     TimelineLine line;
     line.event = i;
@@ -136,8 +136,8 @@ Result<HistoryReport> BuildHistoryReport(HistoryInput input) {
   }
 
   // Who looked: the CaseHistoryRead events of the access stream.
-  for (size_t i = 0; i < report.input.reads.size(); ++i) {
-    const RecordedEvent& e = report.input.reads[i];
+  for (size_t i = 0; i < report.input.history.reads.size(); ++i) {
+    const RecordedEvent& e = report.input.history.reads[i];
     if (e.event.type != "CaseHistoryRead") continue;
     ReadLine line;
     line.event = i;

@@ -3,7 +3,7 @@
 // (caseledger/case_state.h, the one the caseload plugin uses, so both agree), the earlier
 // reads recorded in the case's access stream, and the reducer's anomalies.
 //
-//   HistoryInput input;  // filled by history_command.cpp after it recorded the read
+//   HistoryInput input{*history, purpose};  // from ReadCaseHistory (ledger or Client)
 //   Result<HistoryReport> report = BuildHistoryReport(std::move(input));
 //   if (!report.ok()) Fail("history", report.status());
 //   std::cout << HistoryTable(*report);  // or HistoryJson(*report)
@@ -18,44 +18,18 @@
 
 #include "caseledger/case_state.h"
 #include "caseledger/event.h"
+#include "caseledger/history_as_of.h"
 #include "caseledger/status.h"
 #include "caseledger/time.h"
 
 namespace caseledger::cli {
 
-// The moment the history is shown as of: the events at positions 1..position count.
-struct HistoryMoment {
-  enum class Asked { kLatest, kTime, kPosition };
-  Asked asked = Asked::kLatest;
-  Timestamp time{};              // --as-of, when asked == kTime
-  Position position = 0;         // the last position that counts (0: none)
-  Timestamp recorded_at{};       // recorded-at of `position`; epoch when it is 0
-  Position ledger_position = 0;  // the last committed position before the read was recorded
-};
-
-// The CaseHistoryRead this run appended (before anything was shown).
-struct RecordedRead {
-  std::string stream;  // access-<case stream>
-  Position position = 0;
-  Timestamp recorded_at{};
-  std::string recorded_by;
-  Actor actor;
-  std::string purpose;
-};
-
-// One event of the case stream: as stored (what the reducer reads) and the payload shown
-// (personal fields opened where the master key allows, otherwise still sealed).
-struct CaseEventRecord {
-  RecordedEvent stored;
-  std::string shown_payload;
-};
-
+// What the command gathered: the case's history as of the moment (caseledger/history_as_of.h;
+// personal fields opened where the reader may see them, the reducer reads the rest), and
+// the purpose this read was recorded with.
 struct HistoryInput {
-  std::string stream;
-  HistoryMoment moment;
-  RecordedRead this_read;
-  std::vector<CaseEventRecord> events;  // of the case stream, positions <= moment.position
-  std::vector<RecordedEvent> reads;     // of the access stream, positions <= moment.position
+  CaseHistoryAsOf history;
+  std::string purpose;
 };
 
 // What happened to one event, as of the moment.
@@ -69,7 +43,7 @@ enum class EventEffect {
 const char* EffectName(EventEffect effect);  // "in effect", "corrected", ...
 
 struct TimelineLine {
-  size_t event = 0;       // index into HistoryInput::events
+  size_t event = 0;       // index into HistoryInput::history.events
   std::string data_json;  // the shown payload as its JSON "data" object
   EventEffect effect = EventEffect::kInEffect;
   std::vector<Position> corrected_by;  // corrections naming this event (not ignored ones)
@@ -80,7 +54,7 @@ struct TimelineLine {
 };
 
 struct ReadLine {
-  size_t event = 0;  // index into HistoryInput::reads
+  size_t event = 0;  // index into HistoryInput::history.reads
   std::string purpose;
 };
 

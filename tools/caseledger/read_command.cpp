@@ -12,16 +12,6 @@
 namespace caseledger::cli {
 namespace {
 
-// The event with its personal fields opened where the master key allows (otherwise they
-// stay sealed and show as {"sealed": "<key id>"}).
-RecordedEvent Opened(Ledger& ledger, const RecordedEvent& r) {
-  const EventType* type = FindEventType(r.event.type);
-  if (!type || !type->has_personal_fields) return r;
-  RecordedEvent out = r;
-  if (auto open = ledger.OpenPersonalFields(r); open.ok()) out.event.payload = std::move(*open);
-  return out;
-}
-
 // The data column: JSON for a catalogue type, the stored bytes otherwise (opaque ledgers).
 std::string Data(const RecordedEvent& r) {
   const EventType* type = FindEventType(r.event.type);
@@ -107,7 +97,8 @@ void AddReadCommand(CLI::App& app) {
       events = args->all ? ledger->ReadAll(args->from_position, args->limit)
                          : ledger->ReadStream(args->stream, from, direction, args->limit);
       if (!events.ok()) Fail(name, events.status());
-      for (RecordedEvent& r : *events) r = Opened(*ledger, r);
+      // In clear where the master key opens them; otherwise {"sealed": "<key id>"}.
+      OpenPersonalFieldsWherePossible(*ledger, *events);
     }
     if (args->format == OutputFormat::kJson) {
       // Case events as JSON objects with "data" as appended; the table's rows otherwise.

@@ -23,7 +23,6 @@ namespace {
 
 constexpr size_t kCommunityDigits = 12;
 constexpr size_t kTownshipDigits = 9;
-constexpr size_t kStreamPage = 1000;
 
 struct RoleNames {
   Role role;
@@ -305,15 +304,7 @@ Result<Principal> LoadPrincipal(Ledger& ledger, std::string_view worker_id) {
                                                  " has no registration in the ledger");
   if (worker_id.empty() || !ValidateStreamId(stream).ok()) return unknown;
 
-  std::vector<RecordedEvent> stored;
-  for (StreamVersion from = 0;;) {
-    CASELEDGER_ASSIGN_OR_RETURN(auto page,
-                                ledger.ReadStream(stream, from, Direction::kForward, kStreamPage));
-    const size_t n = page.size();
-    for (RecordedEvent& e : page) stored.push_back(std::move(e));
-    if (n < kStreamPage) break;
-    from = stored.back().stream_version + 1;
-  }
+  CASELEDGER_ASSIGN_OR_RETURN(auto stored, ReadWholeStream(ledger, stream));
   std::vector<CaseEventInput> inputs;
   inputs.reserve(stored.size());
   for (const RecordedEvent& r : stored) {

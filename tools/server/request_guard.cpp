@@ -18,20 +18,6 @@ constexpr std::string_view kSpacePrefix = "space-";
 constexpr std::string_view kCommunityPrefix = "community-";
 constexpr std::string_view kWorkerPrefix = "worker-";
 
-// Every event of `stream`, in order.
-Result<std::vector<RecordedEvent>> ReadWholeStream(Ledger& ledger, std::string_view stream) {
-  constexpr size_t kPage = 1000;
-  std::vector<RecordedEvent> out;
-  while (true) {
-    CASELEDGER_ASSIGN_OR_RETURN(auto page,
-                                ledger.ReadStream(stream, static_cast<StreamVersion>(out.size()),
-                                                  Direction::kForward, kPage));
-    const size_t got = page.size();
-    std::move(page.begin(), page.end(), std::back_inserter(out));
-    if (got < kPage) return out;
-  }
-}
-
 CaseEventInput AsInput(const RecordedEvent& e) {
   return {e.position,         e.recorded_at,    e.event.occurred_at, e.event.type,
           e.event.actor.user, e.event.corrects, e.event.payload};

@@ -7,27 +7,18 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "blocking_pool.h"
 #include "caseledger/checkpoint.h"
 #include "caseledger/ledger.h"
+#include "pem_file.h"
 #include "projector_link.h"
 #include "request_guard.h"
 #include "session.h"
 
 namespace caseledger::server {
 namespace {
-
-Result<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(std::string(what) + " " + path + " cannot be read");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // True for addresses only this machine can reach: a Unix socket, 127.0.0.0/8, ::1,
 // localhost.
@@ -166,8 +157,10 @@ Status RunServer(const ServerOptions& options, const std::function<bool()>& stop
     auto io = kj::setupAsyncIo();
     kj::Own<kj::TlsContext> tls;
     if (tls_wanted) {
-      CASELEDGER_ASSIGN_OR_RETURN(std::string cert, ReadPem(options.tls_cert, "--tls-cert"));
-      CASELEDGER_ASSIGN_OR_RETURN(std::string key, ReadPem(options.tls_key, "--tls-key"));
+      CASELEDGER_ASSIGN_OR_RETURN(std::string cert,
+                                  client_internal::ReadPemFile(options.tls_cert, "--tls-cert"));
+      CASELEDGER_ASSIGN_OR_RETURN(std::string key,
+                                  client_internal::ReadPemFile(options.tls_key, "--tls-key"));
       kj::TlsKeypair keypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
                              kj::TlsCertificate(kj::StringPtr(cert.c_str()))};
       kj::TlsContext::Options tls_options;

@@ -47,10 +47,6 @@ void Fail(Results results, const Status& status) {
   ToRpc(status, results.initStatus());
 }
 
-void ToRpc(const std::vector<RecordedEvent>& events, capnp::List<rpc::RecordedEvent>::Builder out) {
-  for (unsigned i = 0; i < events.size(); ++i) ToRpc(events[i], out[i]);
-}
-
 // The events of a Next, waited for on the event loop (a pool thread is never parked on an
 // idle subscription): the subscription is asked without waiting, and again after each
 // poll interval until the deadline.
@@ -124,12 +120,10 @@ class SessionImpl final : public rpc::Session::Server {
   kj::Promise<void> whoAmI(WhoAmIContext call) override {
     return Blocking<Principal>(
         call, [](ServerContext&, const Principal& who) -> Result<Principal> { return who; },
-        [](WhoAmIContext& c, const Principal& who) {
-          auto id = c.getResults().initIdentity();
-          id.setRecordedBy(who.RecordedBy());
-          id.setRole(std::string(RoleName(who.role)));
-          id.setLocationCode(who.location_code);
-          id.setAgency(who.agency);
+        [ledger_id = context_.ledger.LedgerId()](WhoAmIContext& c, const Principal& who) {
+          ToRpc(ClientIdentity{who.RecordedBy(), std::string(RoleName(who.role)), who.location_code,
+                               who.agency, ledger_id},
+                c.getResults().initIdentity());
         });
   }
 
@@ -191,18 +185,50 @@ class SessionImpl final : public rpc::Session::Server {
                                            .status());
           CASELEDGER_ASSIGN_OR_RETURN(auto events,
                                       context.ledger.ReadStream(stream, from, direction, limit));
-          if (grant.open_personal) {
-            for (RecordedEvent& e : events) {
-              const EventType* type = FindEventType(e.event.type);
-              if (!type || !type->has_personal_fields) continue;
-              if (auto open = context.ledger.OpenPersonalFields(e); open.ok())
-                e.event.payload = std::move(*open);
-            }
-          }
+          if (grant.open_personal) OpenPersonalFieldsWherePossible(context.ledger, events);
           return events;
         },
         [](ReadStreamContext& c, const std::vector<RecordedEvent>& events) {
           ToRpc(events, c.getResults().initEvents(static_cast<unsigned>(events.size())));
+        });
+  }
+
+  kj::Promise<void> readCaseHistory(ReadCaseHistoryContext call) override {
+    auto p = call.getParams();
+    std::string stream = p.getStream(), purpose = p.getPurpose();
+    const AsOf as_of = FromRpc(p.getAsOf());
+    return Blocking<CaseHistoryAsOf>(
+        call,
+        [stream, purpose, as_of](ServerContext& context,
+                                 const Principal& who) -> Result<CaseHistoryAsOf> {
+          if (!IsCaseStream(stream))
+            return Status::InvalidArgument("\"" + stream +
+                                           "\" is not a case stream (case-<id>, e.g. case-00042)");
+          CASELEDGER_ASSIGN_OR_RETURN(
+              StreamReadGrant grant,
+              context.guard.CheckStreamRead(who, stream, std::string_view(purpose)));
+          CASELEDGER_ASSIGN_OR_RETURN(
+              auto history, ReadCaseHistory(context.ledger, stream, purpose, as_of, ActorOf(who),
+                                            who.RecordedBy()));
+          if (grant.open_personal) OpenPersonalFieldsWherePossible(context.ledger, history.events);
+          return history;
+        },
+        [](ReadCaseHistoryContext& c, const CaseHistoryAsOf& history) {
+          ToRpc(history, c.getResults().initHistory());
+        });
+  }
+
+  kj::Promise<void> readRecord(ReadRecordContext call) override {
+    const Position position = call.getParams().getPosition();
+    return Blocking<std::string>(
+        call,
+        [position](ServerContext& context, const Principal& who) -> Result<std::string> {
+          CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
+          return ReadRecord(context.ledger, position);
+        },
+        [](ReadRecordContext& c, const std::string& record) {
+          c.getResults().setRecord(capnp::Data::Reader(
+              reinterpret_cast<const capnp::byte*>(record.data()), record.size()));
         });
   }
 

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -235,6 +236,19 @@ class Ledger {
   // writer lock, so it fails with kBusy while a writer has the ledger open.
   static Status Reindex(const std::string& dir, const LedgerOptions& options);
 };
+
+// Opens the personal fields of `events` in place where `ledger` can (OpenPersonalFields:
+// with the master key, for children whose key exists); the rest stay sealed.
+void OpenPersonalFieldsWherePossible(Ledger& ledger, std::span<RecordedEvent> events);
+
+// The record at `position` exactly as the Merkle tree hashed it (personal fields sealed):
+// what an inclusion proof proves. kNotFound beyond the committed position.
+Result<std::string> ReadRecord(Ledger& ledger, Position position);
+
+// Every event of `stream` at positions <= `up_to`, in order (ReadStream in pages): for
+// the short streams read whole (a case, a worker, an access stream).
+Result<std::vector<RecordedEvent>> ReadWholeStream(
+    Ledger& ledger, std::string_view stream, Position up_to = std::numeric_limits<Position>::max());
 
 }  // namespace v1
 }  // namespace caseledger

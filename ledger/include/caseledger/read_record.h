@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "caseledger/event.h"
+#include "caseledger/history_as_of.h"
 #include "caseledger/ledger.h"
 #include "caseledger/status.h"
 
@@ -36,6 +37,14 @@ Status CheckCaseHistoryRead(std::string_view case_stream, std::string_view purpo
 Result<AppendResult> RecordCaseHistoryRead(Ledger& ledger, std::string_view case_stream,
                                            std::string_view purpose, const Actor& actor,
                                            std::string_view principal);
+
+// A case's history as of `as_of`, its read recorded once and first (as above): every
+// check that can refuse it (purpose, stream, no such case, a moment beyond the ledger)
+// runs before the read is recorded, so a refused request records nothing. The events
+// come as stored (personal fields sealed); the caller opens what the reader may see.
+Result<CaseHistoryAsOf> ReadCaseHistory(Ledger& ledger, std::string_view case_stream,
+                                        std::string_view purpose, const AsOf& as_of,
+                                        const Actor& actor, std::string_view principal);
 
 }  // namespace v1
 }  // namespace caseledger

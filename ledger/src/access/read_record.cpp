@@ -10,6 +10,33 @@
 
 namespace caseledger {
 inline namespace v1 {
+namespace {
+
+// The recorded-at of `position` (>= 1, committed).
+Result<Timestamp> RecordedAt(Ledger& ledger, Position position) {
+  CASELEDGER_ASSIGN_OR_RETURN(auto one, ledger.ReadAll(position, 1));
+  if (one.empty())
+    return Status::NotFound("position " + std::to_string(position) + " cannot be read");
+  return one.front().recorded_at;
+}
+
+// The last position recorded at or before `time` (0 if none): recorded-at never decreases
+// along positions, so a binary search over 1..committed. (The projector answers as_of the
+// same way.)
+Result<Position> LastPositionRecordedBy(Ledger& ledger, Timestamp time, Position committed) {
+  Position low = 0, high = committed;
+  while (low < high) {
+    const Position mid = low + (high - low + 1) / 2;
+    CASELEDGER_ASSIGN_OR_RETURN(Timestamp at, RecordedAt(ledger, mid));
+    if (at <= time)
+      low = mid;
+    else
+      high = mid - 1;
+  }
+  return low;
+}
+
+}  // namespace
 
 bool IsCaseStream(std::string_view stream) {
   return stream.starts_with(kCaseStreamPrefix) && stream.size() > kCaseStreamPrefix.size();
@@ -51,6 +78,55 @@ Result<AppendResult> RecordCaseHistoryRead(Ledger& ledger, std::string_view case
     return appended.status().WithContext("recording the read in " + request.stream +
                                          " (nothing is shown unless it is recorded)");
   return appended;
+}
+
+Result<CaseHistoryAsOf> ReadCaseHistory(Ledger& ledger, std::string_view case_stream,
+                                        std::string_view purpose, const AsOf& as_of,
+                                        const Actor& actor, std::string_view principal) {
+  // Everything that can refuse the request, before anything is recorded.
+  CASELEDGER_RETURN_IF_ERROR(CheckCaseHistoryRead(case_stream, purpose));
+  CASELEDGER_ASSIGN_OR_RETURN(StreamVersion version, ledger.GetStreamVersion(case_stream));
+  if (version == kNoStream)
+    return Status::NotFound("no stream \"" + std::string(case_stream) + "\" in the ledger");
+  CaseHistoryAsOf history;
+  history.stream = std::string(case_stream);
+  history.asked = as_of;
+  const Position committed = ledger.CommittedPosition();
+  history.ledger_position = committed;
+  switch (as_of.kind) {
+    case AsOf::Kind::kPosition:
+      if (as_of.position > committed)
+        return Status::InvalidArgument("position " + std::to_string(as_of.position) +
+                                       " is beyond the ledger, whose last position is " +
+                                       std::to_string(committed));
+      history.position = as_of.position;
+      break;
+    case AsOf::Kind::kTime: {
+      CASELEDGER_ASSIGN_OR_RETURN(history.position,
+                                  LastPositionRecordedBy(ledger, as_of.time, committed));
+      break;
+    }
+    case AsOf::Kind::kLatest:
+      history.position = committed;
+      break;
+  }
+  if (history.position != 0) {
+    CASELEDGER_ASSIGN_OR_RETURN(history.recorded_at, RecordedAt(ledger, history.position));
+  }
+
+  // The record of the read: durable before a byte of the case is read.
+  CASELEDGER_ASSIGN_OR_RETURN(
+      AppendResult recorded, RecordCaseHistoryRead(ledger, case_stream, purpose, actor, principal));
+  CASELEDGER_ASSIGN_OR_RETURN(auto this_read, ledger.ReadAll(recorded.first_position, 1));
+  if (this_read.empty())
+    return Status::NotFound("the read just recorded at position " +
+                            std::to_string(recorded.first_position) + " cannot be read back");
+  history.this_read = std::move(this_read.front());
+  CASELEDGER_ASSIGN_OR_RETURN(history.events,
+                              ReadWholeStream(ledger, case_stream, history.position));
+  CASELEDGER_ASSIGN_OR_RETURN(history.reads,
+                              ReadWholeStream(ledger, history.this_read.stream, history.position));
+  return history;
 }
 
 }  // namespace v1

@@ -14,7 +14,9 @@ class EmbeddedClient final : public Client {
   EmbeddedClient(std::string dir, std::unique_ptr<Ledger> ledger, std::string principal)
       : dir_(std::move(dir)), ledger_(std::move(ledger)), principal_(std::move(principal)) {}
 
-  Result<ClientIdentity> WhoAmI() override { return ClientIdentity{principal_, "", "", ""}; }
+  Result<ClientIdentity> WhoAmI() override {
+    return ClientIdentity{principal_, "", "", "", ledger_->LedgerId()};
+  }
 
   Result<AppendResult> Append(const AppendRequest& request) override {
     return ledger_->Append(request);
@@ -36,16 +38,25 @@ class EmbeddedClient final : public Client {
     CASELEDGER_RETURN_IF_ERROR(
         RecordCaseHistoryRead(*ledger_, stream, purpose, actor, {}).status());
     CASELEDGER_ASSIGN_OR_RETURN(auto events, ledger_->ReadStream(stream, from, direction, limit));
-    for (RecordedEvent& e : events) {
-      const EventType* type = FindEventType(e.event.type);
-      if (!type || !type->has_personal_fields) continue;
-      if (auto open = ledger_->OpenPersonalFields(e); open.ok()) e.event.payload = std::move(*open);
-    }
+    OpenPersonalFieldsWherePossible(*ledger_, events);
     return events;
+  }
+
+  Result<CaseHistoryAsOf> ReadCaseHistory(std::string_view case_stream, std::string_view purpose,
+                                          const AsOf& as_of) override {
+    CASELEDGER_ASSIGN_OR_RETURN(auto history,
+                                caseledger::ReadCaseHistory(*ledger_, case_stream, purpose, as_of,
+                                                            Actor{principal_, "", ""}, {}));
+    OpenPersonalFieldsWherePossible(*ledger_, history.events);
+    return history;
   }
 
   Result<std::vector<RecordedEvent>> ReadAll(Position from, size_t limit) override {
     return ledger_->ReadAll(from, limit);
+  }
+
+  Result<std::string> ReadRecord(Position position) override {
+    return caseledger::ReadRecord(*ledger_, position);
   }
 
   Result<std::unique_ptr<Subscription>> Subscribe(Position from) override {

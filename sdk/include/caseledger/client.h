@@ -16,9 +16,10 @@
 //   Ledger::Append. Remotely, the recorded-by and the authority are the authenticated
 //   worker's ("worker:<id>"), never what the request claims; a retry after a lost
 //   connection is safe (event ids make it idempotent).
-// - Reading a case's history (ReadStream of a case-<id> stream) needs a purpose and is
-//   recorded before any event is returned: a CaseHistoryRead {case stream, purpose} in
-//   the stream access-<case stream>, by the reader. Without a purpose it is refused.
+// - Reading a case's history (ReadStream of a case-<id> stream, ReadCaseHistory) needs a
+//   purpose and is recorded before any event is returned: a CaseHistoryRead {case
+//   stream, purpose} in the stream access-<case stream>, by the reader. Without a
+//   purpose it is refused.
 //   ReadAll and Subscribe hand out personal fields sealed, never in clear.
 // - Errors are Status values, never exceptions. Remote adds kUnauthenticated (a bad or
 //   revoked token), kPermissionDenied (the role or scope does not allow it: DOMAIN.md's
@@ -29,6 +30,7 @@
 //   time. Subscriptions must be destroyed before their Client.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -39,6 +41,7 @@
 #include <vector>
 
 #include "caseledger/event.h"
+#include "caseledger/history_as_of.h"
 #include "caseledger/query_table.h"
 #include "caseledger/status.h"
 #include "caseledger/subscription.h"
@@ -53,6 +56,7 @@ struct ClientIdentity {
   std::string role;           // e.g. "caseworker"; "" embedded (no role applies)
   std::string location_code;  // the worker's scope, as registered ("" if none)
   std::string agency;
+  std::array<uint8_t, 16> ledger_id{};  // the ledger's id (proofs and checkpoints name it)
 };
 
 class Client {
@@ -77,8 +81,18 @@ class Client {
                                                         Direction direction, size_t limit,
                                                         std::string_view purpose = {}) = 0;
 
+  // A case's whole history as of `as_of` (caseledger/history_as_of.h): its events, who
+  // looked, and the record of this read, which is made once, first. `purpose` as for
+  // ReadStream. kInvalidArgument for a moment beyond the ledger; kNotFound for no such case.
+  virtual Result<CaseHistoryAsOf> ReadCaseHistory(std::string_view case_stream,
+                                                  std::string_view purpose, const AsOf& as_of) = 0;
+
   // Up to `limit` events in position order from `from` (>= 1); personal fields sealed.
   virtual Result<std::vector<RecordedEvent>> ReadAll(Position from, size_t limit) = 0;
+  // The record at `position` exactly as the Merkle tree hashed it (personal fields
+  // sealed): what an inclusion proof proves (caseledger/proof.h ProofDocument::record).
+  // Remotely, as ReadAll: auditors only.
+  virtual Result<std::string> ReadRecord(Position position) = 0;
 
   // Follows the log from `from` (caseledger/subscription.h); personal fields sealed.
   virtual Result<std::unique_ptr<Subscription>> Subscribe(Position from) = 0;

@@ -6,11 +6,10 @@
 #include <kj/compat/tls.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "caseledger/client.h"
 #include "event_loop.h"
+#include "pem_file.h"
 #include "rpc_codec.h"
 
 namespace caseledger {
@@ -88,8 +87,7 @@ class RemoteClient final : public Client {
     return Call([&]() -> Result<ClientIdentity> {
       auto response = Session().whoAmIRequest().send().wait(Wait());
       CASELEDGER_RETURN_IF_ERROR(FromRpc(response.getStatus()));
-      auto id = response.getIdentity();
-      return ClientIdentity{id.getRecordedBy(), id.getRole(), id.getLocationCode(), id.getAgency()};
+      return FromRpc(response.getIdentity());
     });
   }
 
@@ -137,6 +135,30 @@ class RemoteClient final : public Client {
       auto response = call.send().wait(Wait());
       CASELEDGER_RETURN_IF_ERROR(FromRpc(response.getStatus()));
       return FromRpc(response.getEvents());
+    });
+  }
+
+  Result<CaseHistoryAsOf> ReadCaseHistory(std::string_view case_stream, std::string_view purpose,
+                                          const AsOf& as_of) override {
+    return Call([&]() -> Result<CaseHistoryAsOf> {
+      auto call = Session().readCaseHistoryRequest();
+      call.setStream(Text(std::string(case_stream)));
+      call.setPurpose(Text(std::string(purpose)));
+      ToRpc(as_of, call.initAsOf());
+      auto response = call.send().wait(Wait());
+      CASELEDGER_RETURN_IF_ERROR(FromRpc(response.getStatus()));
+      return FromRpc(response.getHistory());
+    });
+  }
+
+  Result<std::string> ReadRecord(Position position) override {
+    return Call([&]() -> Result<std::string> {
+      auto call = Session().readRecordRequest();
+      call.setPosition(position);
+      auto response = call.send().wait(Wait());
+      CASELEDGER_RETURN_IF_ERROR(FromRpc(response.getStatus()));
+      auto record = response.getRecord();
+      return std::string(reinterpret_cast<const char*>(record.begin()), record.size());
     });
   }
 
@@ -251,14 +273,6 @@ class RemoteClient final : public Client {
   std::unique_ptr<Connection> connection_;
 };
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read " + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Client>> ConnectClient(const RemoteOptions& options) {
@@ -271,7 +285,8 @@ Result<std::unique_ptr<Client>> ConnectClient(const RemoteOptions& options) {
     auto address = network.parseAddress(options.address, 7400).wait(connection->io.waitScope);
     connection->stream = address->connect().wait(connection->io.waitScope);
     if (!options.tls_ca_file.empty()) {
-      CASELEDGER_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile(options.tls_ca_file));
+      CASELEDGER_ASSIGN_OR_RETURN(
+          std::string pem, client_internal::ReadPemFile(options.tls_ca_file, "the TLS CA file"));
       kj::TlsCertificate ca(kj::StringPtr(pem.c_str()));
       kj::TlsContext::Options tls_options;
       tls_options.useSystemTrustStore = false;

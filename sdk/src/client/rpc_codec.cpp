@@ -149,6 +149,10 @@ Result<RecordedEvent> FromRpc(rpc::RecordedEvent::Reader in) {
   return event;
 }
 
+void ToRpc(const std::vector<RecordedEvent>& events, capnp::List<rpc::RecordedEvent>::Builder out) {
+  for (unsigned i = 0; i < events.size(); ++i) ToRpc(events[i], out[i]);
+}
+
 Result<std::vector<RecordedEvent>> FromRpc(capnp::List<rpc::RecordedEvent>::Reader events) {
   std::vector<RecordedEvent> out;
   out.reserve(events.size());
@@ -159,6 +163,72 @@ Result<std::vector<RecordedEvent>> FromRpc(capnp::List<rpc::RecordedEvent>::Read
     out.push_back(std::move(*event));
   }
   return out;
+}
+
+void ToRpc(const ClientIdentity& identity, rpc::Identity::Builder out) {
+  out.setRecordedBy(identity.recorded_by);
+  out.setRole(identity.role);
+  out.setLocationCode(identity.location_code);
+  out.setAgency(identity.agency);
+  out.setLedgerId(Bytes(identity.ledger_id.data(), identity.ledger_id.size()));
+}
+
+Result<ClientIdentity> FromRpc(rpc::Identity::Reader in) {
+  ClientIdentity identity{in.getRecordedBy(), in.getRole(), in.getLocationCode(), in.getAgency()};
+  CASELEDGER_ASSIGN_OR_RETURN(EventId id, IdFromRpc(in.getLedgerId(), false, "ledgerId"));
+  identity.ledger_id = id.bytes;
+  return identity;
+}
+
+void ToRpc(const AsOf& as_of, rpc::AsOf::Builder out) {
+  switch (as_of.kind) {
+    case AsOf::Kind::kLatest:
+      out.setLatest();
+      break;
+    case AsOf::Kind::kTime:
+      out.setTime(ToMicros(as_of.time));
+      break;
+    case AsOf::Kind::kPosition:
+      out.setPosition(as_of.position);
+      break;
+  }
+}
+
+AsOf FromRpc(rpc::AsOf::Reader in) {
+  switch (in.which()) {
+    case rpc::AsOf::TIME:
+      return AsOf::Time(FromMicros(in.getTime()));
+    case rpc::AsOf::POSITION:
+      return AsOf::AtPosition(in.getPosition());
+    default:  // latest, or a kind this side does not know
+      return AsOf::Latest();
+  }
+}
+
+void ToRpc(const CaseHistoryAsOf& history, rpc::CaseHistory::Builder out) {
+  out.setStream(history.stream);
+  ToRpc(history.asked, out.initAsked());
+  out.setPosition(history.position);
+  out.setRecordedAt(ToMicros(history.recorded_at));
+  out.setLedgerPosition(history.ledger_position);
+  ToRpc(history.this_read, out.initThisRead());
+  ToRpc(history.events, out.initEvents(static_cast<unsigned>(history.events.size())));
+  ToRpc(history.reads, out.initReads(static_cast<unsigned>(history.reads.size())));
+}
+
+Result<CaseHistoryAsOf> FromRpc(rpc::CaseHistory::Reader in) {
+  CaseHistoryAsOf history;
+  history.stream = in.getStream();
+  history.asked = FromRpc(in.getAsked());
+  history.position = in.getPosition();
+  history.recorded_at = FromMicros(in.getRecordedAt());
+  history.ledger_position = in.getLedgerPosition();
+  auto this_read = FromRpc(in.getThisRead());
+  if (!this_read.ok()) return this_read.status().WithContext("thisRead");
+  history.this_read = std::move(*this_read);
+  CASELEDGER_ASSIGN_OR_RETURN(history.events, FromRpc(in.getEvents()));
+  CASELEDGER_ASSIGN_OR_RETURN(history.reads, FromRpc(in.getReads()));
+  return history;
 }
 
 void ToRpc(const TreeHead& head, rpc::TreeHead::Builder out) {

@@ -10,7 +10,9 @@
 
 #include <vector>
 
+#include "caseledger/client.h"
 #include "caseledger/event.h"
+#include "caseledger/history_as_of.h"
 #include "caseledger/query_table.h"
 #include "caseledger/status.h"
 #include "caseledger/tree_head.h"
@@ -29,7 +31,18 @@ AppendResult FromRpc(rpc::AppendResult::Reader result);
 
 void ToRpc(const RecordedEvent& event, rpc::RecordedEvent::Builder out);
 Result<RecordedEvent> FromRpc(rpc::RecordedEvent::Reader event);
+// `out` initialised to events.size().
+void ToRpc(const std::vector<RecordedEvent>& events, capnp::List<rpc::RecordedEvent>::Builder out);
 Result<std::vector<RecordedEvent>> FromRpc(capnp::List<rpc::RecordedEvent>::Reader events);
+
+void ToRpc(const ClientIdentity& identity, rpc::Identity::Builder out);
+Result<ClientIdentity> FromRpc(rpc::Identity::Reader identity);
+
+void ToRpc(const AsOf& as_of, rpc::AsOf::Builder out);
+AsOf FromRpc(rpc::AsOf::Reader as_of);
+
+void ToRpc(const CaseHistoryAsOf& history, rpc::CaseHistory::Builder out);
+Result<CaseHistoryAsOf> FromRpc(rpc::CaseHistory::Reader history);
 
 void ToRpc(const TreeHead& head, rpc::TreeHead::Builder out);
 Result<TreeHead> FromRpc(rpc::TreeHead::Reader head);
