@@ -107,6 +107,34 @@ TEST_F(TokenStore, ARevokedTokenNoLongerAuthenticates) {
   EXPECT_GE(*(*listed)[1].revoked_at, (*listed)[1].issued_at);
 }
 
+// The server's verifier keeps the parsed file between calls: every change to the file,
+// however quick, must count at the very next call.
+TEST_F(TokenStore, AVerifierSeesEveryIssueAndRevokeAtTheNextCall) {
+  TokenVerifier verifier(dir_);
+  const IssuedToken first = Issue("w-1");
+  EXPECT_EQ(*verifier.WorkerOf(first.token), "w-1");
+  for (int i = 0; i < 20; ++i) {
+    // Issue and revoke back to back (well inside one timestamp tick of a coarse clock).
+    const IssuedToken next = Issue("w-" + std::to_string(i + 2));
+    auto worker = verifier.WorkerOf(next.token);
+    ASSERT_TRUE(worker.ok()) << i << ": " << worker.status().ToString();
+    EXPECT_EQ(*worker, "w-" + std::to_string(i + 2));
+    ASSERT_TRUE(RevokeToken(dir_, next.record.token_id).ok());
+    EXPECT_EQ(verifier.WorkerOf(next.token).status().code(), StatusCode::kUnauthenticated) << i;
+  }
+  EXPECT_EQ(*verifier.WorkerOf(first.token), "w-1");
+
+  // The file replaced by another (restored, say): the new file counts.
+  const std::string saved = ReadFile(TokensFile());
+  std::filesystem::remove(TokensFile());
+  EXPECT_EQ(verifier.WorkerOf(first.token).status().code(), StatusCode::kUnauthenticated);
+  WriteFile(TokensFile() + ".new", saved);
+  std::filesystem::rename(TokensFile() + ".new", TokensFile());
+  EXPECT_EQ(*verifier.WorkerOf(first.token), "w-1");
+  EXPECT_EQ(verifier.WorkerOf("clt_" + std::string(64, '0')).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
 TEST_F(TokenStore, RevokingAnUnknownTokenIsNotFound) {
   Issue("w-17");
   EXPECT_EQ(RevokeToken(dir_, "0123456789ab").code(), StatusCode::kNotFound);

@@ -178,7 +178,8 @@ Status RunServer(const ServerOptions& options, const std::function<bool()>& stop
     // already running finish (the pool drains: their appends commit), then the last
     // checkpoint is signed over everything committed.
     RequestGuard guard(**ledger);
-    ServerContext context{options.dir, **ledger, guard};
+    Authenticator auth(options.dir, **ledger);
+    ServerContext context{options.dir, **ledger, guard, auth};
     context.projector = projector.get();
     context.timer = &io.provider->getTimer();
     CheckpointSigner signer(options, **ledger);

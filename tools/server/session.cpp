@@ -13,7 +13,6 @@
 #include "caseledger/read_record.h"
 #include "rpc_codec.h"
 #include "schema/rpc.capnp.h"
-#include "token_store.h"
 
 namespace caseledger::server {
 namespace {
@@ -26,17 +25,6 @@ constexpr size_t kMaxEventsPerAnswer = 10'000;
 // How often a waiting subscription looks for new events, and the longest wait asked.
 constexpr auto kSubscriptionPoll = std::chrono::milliseconds(5);
 constexpr uint32_t kMaxWaitMillis = 30'000;
-
-// Who presents `token`, as the ledger says now.
-Result<Principal> Authenticate(ServerContext& context, const std::string& token) {
-  auto worker = WorkerOfToken(context.dir, token);
-  if (!worker.ok()) return worker.status();
-  auto who = LoadPrincipal(context.ledger, *worker);
-  if (!who.ok() && who.status().code() == StatusCode::kUnauthenticated)
-    // The same answer as for a bad token: never say which part failed.
-    return Status::Unauthenticated("the token is malformed, unknown or revoked");
-  return who;
-}
 
 Actor ActorOf(const Principal& who) {
   return Actor{who.worker_id, std::string(RoleName(who.role)), who.agency};
@@ -83,7 +71,7 @@ class EventSubscriptionImpl final : public rpc::EventSubscription::Server {
     auto step = context_.pool->Run<Result<std::vector<RecordedEvent>>>(
         [state, &context, token, max]() -> Result<std::vector<RecordedEvent>> {
           if (!token.empty()) {  // each call authenticates again; the polls of one need not
-            CASELEDGER_ASSIGN_OR_RETURN(Principal who, Authenticate(context, token));
+            CASELEDGER_ASSIGN_OR_RETURN(Principal who, context.auth.Authenticate(token));
             CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
           }
           std::lock_guard lock(state->mutex);
@@ -282,7 +270,7 @@ class SessionImpl final : public rpc::Session::Server {
     // Who may ask, and the place the figures are cut to, first (pool); then the projector.
     auto checked = context_.pool->Run<Result<std::string>>(
         [&context = context_, token = token_, asked_prefix]() -> Result<std::string> {
-          CASELEDGER_ASSIGN_OR_RETURN(Principal who, Authenticate(context, token));
+          CASELEDGER_ASSIGN_OR_RETURN(Principal who, context.auth.Authenticate(token));
           return FigurePrefixFor(who, asked_prefix);
         });
     return checked.then([this, call, plugin, query,
@@ -362,7 +350,7 @@ class SessionImpl final : public rpc::Session::Server {
   kj::Promise<void> Blocking(Call& call, Work work, Encode encode) {
     auto done = context_.pool->Run<Result<T>>(
         [&context = context_, token = token_, work = std::move(work)]() mutable -> Result<T> {
-          CASELEDGER_ASSIGN_OR_RETURN(Principal who, Authenticate(context, token));
+          CASELEDGER_ASSIGN_OR_RETURN(Principal who, context.auth.Authenticate(token));
           return work(context, who);
         });
     return done.then([call, encode = std::move(encode)](Result<T> value) mutable {
@@ -384,7 +372,7 @@ class GatewayImpl final : public rpc::Gateway::Server {
   kj::Promise<void> authenticate(AuthenticateContext call) override {
     std::string token = call.getParams().getToken();
     auto checked = context_.pool->Run<Result<Principal>>(
-        [&context = context_, token]() { return Authenticate(context, token); });
+        [&context = context_, token]() { return context.auth.Authenticate(token); });
     return checked.then([this, call, token](Result<Principal> who) mutable {
       auto results = call.getResults();
       if (!who.ok()) {

@@ -3,8 +3,9 @@
 // opens. Every blocking call (storage, the projector) runs on the BlockingPool; the event
 // loop only decodes and encodes messages.
 //
-// Each call authenticates again (token file and worker stream, both read afresh): a
-// revoked token or a changed role applies to the very next call of an open connection.
+// Each call authenticates again (authenticator.h: the token file and the worker stream,
+// as they are now): a revoked token or a changed role applies to the very next call of
+// an open connection.
 #pragma once
 
 #include <capnp/capability.h>
@@ -12,6 +13,7 @@
 
 #include <string>
 
+#include "authenticator.h"
 #include "blocking_pool.h"
 #include "caseledger/ledger.h"
 #include "projector_link.h"
@@ -24,6 +26,7 @@ struct ServerContext {
   std::string dir;
   Ledger& ledger;
   RequestGuard& guard;
+  Authenticator& auth;
   BlockingPool* pool = nullptr;        // set before the first connection, joined before this ends
   ProjectorLink* projector = nullptr;  // null: queries are refused (served without plugins)
   kj::Timer* timer = nullptr;

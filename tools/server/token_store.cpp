@@ -190,15 +190,69 @@ Result<std::vector<Entry>> ParseTokens(const std::string& path, std::string_view
 }
 
 // Reads the file as it is now, without a lock: whole lines only. Absent: no tokens.
-Result<std::vector<Entry>> ReadTokens(const std::string& dir) {
+// Which version of the file was read: an append changes its size and modification time,
+// a replacement its inode.
+struct FileIdentity {
+  ino_t inode = 0;
+  off_t size = -1;  // -1: no file
+  struct timespec modified {};
+  bool operator==(const FileIdentity& o) const {
+    return inode == o.inode && size == o.size && modified.tv_sec == o.modified.tv_sec &&
+           modified.tv_nsec == o.modified.tv_nsec;
+  }
+};
+
+FileIdentity IdentityOf(const struct stat& st) { return {st.st_ino, st.st_size, st.st_mtim}; }
+
+// The file's entries, and the identity it had before they were read (so that a line
+// appended during the read makes the identity stale, never the entries).
+Result<std::pair<std::vector<Entry>, FileIdentity>> ReadTokensWithIdentity(const std::string& dir) {
   const std::string path = TokensPath(dir);
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
-    if (errno == ENOENT) return std::vector<Entry>{};
+    if (errno == ENOENT) return std::make_pair(std::vector<Entry>{}, FileIdentity{});
     return Errno("opening " + path);
   }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Errno("stat " + path);
   CASELEDGER_ASSIGN_OR_RETURN(std::string bytes, ReadAllOf(fd.get(), path));
-  return ParseTokens(path, bytes);
+  CASELEDGER_ASSIGN_OR_RETURN(auto entries, ParseTokens(path, bytes));
+  return std::make_pair(std::move(entries), IdentityOf(st));
+}
+
+Result<std::vector<Entry>> ReadTokens(const std::string& dir) {
+  CASELEDGER_ASSIGN_OR_RETURN(auto read, ReadTokensWithIdentity(dir));
+  return std::move(read.first);
+}
+
+// The worker of the entry whose hash is `token`'s, if it is not revoked. Every stored
+// hash is compared, each in constant time, so that the time taken says nothing about
+// which one (if any) matched.
+Result<std::string> MatchToken(const std::vector<Entry>& entries, std::string_view token) {
+  const Status refused = Status::Unauthenticated("the token is malformed, unknown or revoked");
+  const Sha256 digest = HashOf(token);
+  const Entry* match = nullptr;
+  for (const Entry& e : entries)
+    if (sodium_memcmp(e.sha256.data(), digest.data(), digest.size()) == 0) match = &e;
+  if (match == nullptr || match->record.revoked_at) return refused;
+  return match->record.worker_id;
+}
+
+Status InitSodium() {
+  // Safe to call from several threads and more than once; only a failure is news.
+  if (sodium_init() < 0) return Status::IOError("libsodium could not be initialised");
+  return Status::Ok();
+}
+
+// OK if `token` has the form of a token ("clt_" + 64 hex digits).
+Status CheckTokenForm(std::string_view token) {
+  const Status refused = Status::Unauthenticated("the token is malformed, unknown or revoked");
+  constexpr size_t kTokenChars = kTokenPrefix.size() + 2 * kSecretBytes;
+  if (token.size() != kTokenChars || !token.starts_with(kTokenPrefix)) return refused;
+  std::array<uint8_t, kSecretBytes> secret{};
+  if (!HexToBytes(token.substr(kTokenPrefix.size()), secret, "token").ok()) return refused;
+  sodium_memzero(secret.data(), secret.size());
+  return InitSodium();
 }
 
 // The file opened for appending under an exclusive flock (held until destruction), its
@@ -280,12 +334,6 @@ std::string JsonLine(std::initializer_list<std::pair<std::string_view, std::stri
   return std::string(codec.encodeRaw(root.asReader()).cStr());
 }
 
-Status InitSodium() {
-  // Safe to call from several threads and more than once; only a failure is news.
-  if (sodium_init() < 0) return Status::IOError("libsodium could not be initialised");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<IssuedToken> IssueToken(const std::string& dir, std::string_view worker_id) {
@@ -339,23 +387,39 @@ Result<std::vector<TokenRecord>> ListTokens(const std::string& dir) {
 }
 
 Result<std::string> WorkerOfToken(const std::string& dir, std::string_view token) {
-  const Status refused = Status::Unauthenticated("the token is malformed, unknown or revoked");
-  constexpr size_t kTokenChars = kTokenPrefix.size() + 2 * kSecretBytes;
-  if (token.size() != kTokenChars || !token.starts_with(kTokenPrefix)) return refused;
-  std::array<uint8_t, kSecretBytes> secret{};
-  if (!HexToBytes(token.substr(kTokenPrefix.size()), secret, "token").ok()) return refused;
-  sodium_memzero(secret.data(), secret.size());
-  CASELEDGER_RETURN_IF_ERROR(InitSodium());
-
+  CASELEDGER_RETURN_IF_ERROR(CheckTokenForm(token));
   CASELEDGER_ASSIGN_OR_RETURN(auto entries, ReadTokens(dir));
-  const Sha256 digest = HashOf(token);
-  // Every stored hash is compared, each in constant time, so that the time taken says
-  // nothing about which one (if any) matched.
-  const Entry* match = nullptr;
-  for (const Entry& e : entries)
-    if (sodium_memcmp(e.sha256.data(), digest.data(), digest.size()) == 0) match = &e;
-  if (match == nullptr || match->record.revoked_at) return refused;
-  return match->record.worker_id;
+  return MatchToken(entries, token);
+}
+
+struct TokenVerifier::Table {
+  std::vector<Entry> entries;
+  FileIdentity identity;
+};
+
+TokenVerifier::TokenVerifier(std::string dir) : dir_(std::move(dir)) {}
+TokenVerifier::~TokenVerifier() = default;
+
+Result<std::string> TokenVerifier::WorkerOf(std::string_view token) {
+  CASELEDGER_RETURN_IF_ERROR(CheckTokenForm(token));
+  FileIdentity now;
+  if (struct stat st{}; ::stat(TokensPath(dir_).c_str(), &st) == 0)
+    now = IdentityOf(st);
+  else if (errno != ENOENT)
+    return Errno("stat " + TokensPath(dir_));
+  std::shared_ptr<const Table> table;
+  {
+    std::lock_guard lock(mutex_);
+    if (table_ && table_->identity == now) table = table_;
+  }
+  if (!table) {
+    CASELEDGER_ASSIGN_OR_RETURN(auto read, ReadTokensWithIdentity(dir_));
+    auto fresh = std::make_shared<Table>(Table{std::move(read.first), read.second});
+    std::lock_guard lock(mutex_);
+    table_ = fresh;
+    table = std::move(fresh);
+  }
+  return MatchToken(table->entries, token);
 }
 
 }  // namespace caseledger::server

@@ -12,10 +12,15 @@
 //   {"op":"revoke","tokenId":"<12 hex>","at":"<RFC 3339>"}
 // A torn last line (no newline: a crash mid-write) is ignored when read and cut off
 // before the next append. Writers take an exclusive flock on the file; readers need none
-// (they read whole lines only). Every function reads the file afresh, so a running
-// server sees an `add` or `revoke` made beside it at its next authentication.
+// (they read whole lines only). Every function reads the file afresh, and a TokenVerifier
+// whenever the file changed, so a running server sees an `add` or `revoke` made beside it
+// at its next authentication.
 #pragma once
 
+#include <sys/types.h>
+
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,5 +58,23 @@ Result<std::vector<TokenRecord>> ListTokens(const std::string& dir);
 // The worker `token` was issued to. kUnauthenticated (without saying which) if the
 // token is malformed, unknown or revoked. Compares hashes in constant time.
 Result<std::string> WorkerOfToken(const std::string& dir, std::string_view token);
+
+// WorkerOfToken for a server, which asks at every call: the file is parsed again only
+// when it changed (its inode, size or modification time differ from those it had when
+// last read), so an answer costs a stat, a hash and the comparisons. An `add` or
+// `revoke` beside the server changes the file, so it counts at the next call as before.
+// Thread-safe.
+class TokenVerifier {
+ public:
+  explicit TokenVerifier(std::string dir);
+  ~TokenVerifier();
+  Result<std::string> WorkerOf(std::string_view token);
+
+ private:
+  struct Table;
+  std::string dir_;
+  std::mutex mutex_;
+  std::shared_ptr<const Table> table_;  // guarded by mutex_; null before the first read
+};
 
 }  // namespace caseledger::server
