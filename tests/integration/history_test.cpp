@@ -22,6 +22,7 @@
 
 #include "caseledger/case_events.h"
 #include "files.h"
+#include "json_document.h"
 #include "run_program.h"
 #include "scenario_ledger.h"
 #include "temp_dir.h"
@@ -31,11 +32,17 @@ extern char** environ;
 namespace caseledger {
 namespace {
 
-using capnp::JsonValue;
 using testing::Contains;
 using testing::Describe;
+using testing::Get;
+using testing::Has;
+using testing::JsonDocument;
+using testing::JsonValue;
+using testing::Num;
+using testing::Nums;
 using testing::ProgramRun;
 using testing::ScenarioLedger;
+using testing::Str;
 using testing::TempDir;
 
 std::string LocalPrincipal() {
@@ -43,49 +50,6 @@ std::string LocalPrincipal() {
   return std::string("local:") + (pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid()));
 }
 
-// A parsed JSON document (capnp's JsonCodec, the project's one JSON codec).
-class Json {
- public:
-  explicit Json(const std::string& text) {
-    auto root = message_.initRoot<JsonValue>();
-    capnp::JsonCodec codec;
-    auto problem = kj::runCatchingExceptions(
-        [&] { codec.decodeRaw(kj::ArrayPtr<const char>(text.data(), text.size()), root); });
-    ok_ = problem == nullptr;
-  }
-  bool ok() const { return ok_; }
-  JsonValue::Reader root() { return message_.getRoot<JsonValue>().asReader(); }
-
- private:
-  capnp::MallocMessageBuilder message_;
-  bool ok_ = false;
-};
-
-// The member `name` of an object; a null value if there is none.
-JsonValue::Reader Get(JsonValue::Reader v, const std::string& name) {
-  static capnp::MallocMessageBuilder null_message;
-  static JsonValue::Reader null_value = null_message.initRoot<JsonValue>().asReader();
-  if (!v.isObject()) return null_value;
-  for (auto field : v.getObject())
-    if (field.getName() == name.c_str()) return field.getValue();
-  return null_value;
-}
-bool Has(JsonValue::Reader v, const std::string& name) {
-  if (!v.isObject()) return false;
-  for (auto field : v.getObject())
-    if (field.getName() == name.c_str()) return true;
-  return false;
-}
-std::string Str(JsonValue::Reader v) {
-  return v.isString() ? v.getString().cStr() : "<not a string>";
-}
-int64_t Num(JsonValue::Reader v) { return v.isNumber() ? static_cast<int64_t>(v.getNumber()) : -1; }
-std::vector<int64_t> Nums(JsonValue::Reader v) {
-  std::vector<int64_t> out;
-  if (v.isArray())
-    for (auto item : v.getArray()) out.push_back(Num(item));
-  return out;
-}
 // The timeline entry at `position`; a null value if there is none.
 JsonValue::Reader Entry(JsonValue::Reader doc, Position position) {
   for (auto e : Get(doc, "timeline").getArray())
@@ -206,7 +170,7 @@ TEST_F(History, ASecondReadListsTheFirstUnderWhoLooked) {
 
   ProgramRun second = Run({"case-1", "--purpose", "second look", "--format", "JSON"});
   ASSERT_EQ(second.exit_code, 0) << Describe(second);
-  Json doc(second.out);
+  JsonDocument doc(second.out);
   ASSERT_TRUE(doc.ok()) << second.out;
   auto reads = Get(doc.root(), "reads");
   ASSERT_TRUE(reads.isArray()) << second.out;
@@ -254,7 +218,7 @@ class HistoryAsOf : public History {
 TEST_F(HistoryAsOf, APositionShowsTheEarlierOwnerAndRisk) {
   ProgramRun now = Run({"case-1", "--purpose", "audit", "--format", "json"});
   ASSERT_EQ(now.exit_code, 0) << Describe(now);
-  Json latest(now.out);
+  JsonDocument latest(now.out);
   ASSERT_TRUE(latest.ok()) << now.out;
   for (const char* key : {"stream", "asOf", "thisRead", "state", "timeline", "reads", "anomalies"})
     EXPECT_TRUE(Has(latest.root(), key)) << key << " missing: " << now.out;
@@ -266,7 +230,7 @@ TEST_F(HistoryAsOf, APositionShowsTheEarlierOwnerAndRisk) {
   ProgramRun then = Run({"case-1", "--purpose", "audit", "--at-position", std::to_string(before_),
                          "--format", "json"});
   ASSERT_EQ(then.exit_code, 0) << Describe(then);
-  Json earlier(then.out);
+  JsonDocument earlier(then.out);
   ASSERT_TRUE(earlier.ok()) << then.out;
   EXPECT_EQ(Str(Get(Get(earlier.root(), "state"), "owner")), "w-1");
   EXPECT_EQ(Str(Get(Get(earlier.root(), "state"), "risk")), "low");
@@ -287,7 +251,7 @@ TEST_F(HistoryAsOf, ATimeShowsWhatTheLedgerKnewThen) {
   ProgramRun then =
       Run({"case-1", "--purpose", "audit", "--as-of", before_time_, "--format", "json"});
   ASSERT_EQ(then.exit_code, 0) << Describe(then);
-  Json doc(then.out);
+  JsonDocument doc(then.out);
   ASSERT_TRUE(doc.ok()) << then.out;
   EXPECT_EQ(Num(Get(Get(doc.root(), "asOf"), "position")), static_cast<int64_t>(before_));
   EXPECT_EQ(Str(Get(Get(doc.root(), "asOf"), "asked")), "time");
@@ -299,7 +263,7 @@ TEST_F(HistoryAsOf, ATimeShowsWhatTheLedgerKnewThen) {
   ProgramRun before_all =
       Run({"case-1", "--purpose", "audit", "--as-of", "2000-01-01T00:00:00Z", "--format", "json"});
   ASSERT_EQ(before_all.exit_code, 0) << Describe(before_all);
-  Json empty(before_all.out);
+  JsonDocument empty(before_all.out);
   ASSERT_TRUE(empty.ok()) << before_all.out;
   EXPECT_EQ(Num(Get(Get(empty.root(), "asOf"), "position")), 0);
   EXPECT_EQ(Get(empty.root(), "timeline").getArray().size(), 0u);
@@ -312,7 +276,7 @@ TEST_F(HistoryAsOf, TheStateAgreesWithTheCaseloadFigures) {
   ProgramRun then = Run({"case-1", "--purpose", "audit", "--at-position", std::to_string(before_),
                          "--format", "json"});
   ASSERT_EQ(then.exit_code, 0) << Describe(then);
-  Json doc(then.out);
+  JsonDocument doc(then.out);
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ(s_.QueryCsv("caseload", "open_cases",
                         {{"level", "community"}, {"as_of_position", std::to_string(before_)}}),
@@ -338,7 +302,7 @@ TEST_F(History, CorrectionsAndVoidsShowAgainstTheEventsTheyAffectAndTheStateFoll
 
   ProgramRun run = Run({"case-1", "--purpose", "audit", "--format", "json"});
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  Json doc(run.out);
+  JsonDocument doc(run.out);
   ASSERT_TRUE(doc.ok()) << run.out;
   auto original = Entry(doc.root(), risk);
   EXPECT_EQ(Str(Get(original, "effect")), "corrected");
@@ -375,7 +339,7 @@ TEST_F(History, CorrectionsAndVoidsShowAgainstTheEventsTheyAffectAndTheStateFoll
   ProgramRun before = Run({"case-1", "--purpose", "audit", "--at-position",
                            std::to_string(assigned), "--format", "json"});
   ASSERT_EQ(before.exit_code, 0) << Describe(before);
-  Json earlier(before.out);
+  JsonDocument earlier(before.out);
   ASSERT_TRUE(earlier.ok()) << before.out;
   EXPECT_EQ(Str(Get(Entry(earlier.root(), risk), "effect")), "in_effect");
   EXPECT_TRUE(Nums(Get(Entry(earlier.root(), risk), "correctedBy")).empty());
@@ -399,7 +363,7 @@ TEST_F(History, AChainOfCorrectionsAVoidedCorrectionAndAMisdirectedOneEachSayWha
 
   ProgramRun before_void = Run({"case-1", "--purpose", "audit", "--format", "json"});
   ASSERT_EQ(before_void.exit_code, 0) << Describe(before_void);
-  Json chain(before_void.out);
+  JsonDocument chain(before_void.out);
   ASSERT_TRUE(chain.ok()) << before_void.out;
   EXPECT_EQ(Str(Get(Entry(chain.root(), low), "effect")), "corrected");
   EXPECT_EQ(Num(Get(Entry(chain.root(), low), "dataInEffect")), static_cast<int64_t>(high));
@@ -431,7 +395,7 @@ TEST_F(History, AChainOfCorrectionsAVoidedCorrectionAndAMisdirectedOneEachSayWha
 
   ProgramRun after_void = Run({"case-1", "--purpose", "audit", "--format", "json"});
   ASSERT_EQ(after_void.exit_code, 0) << Describe(after_void);
-  Json doc(after_void.out);
+  JsonDocument doc(after_void.out);
   ASSERT_TRUE(doc.ok()) << after_void.out;
   EXPECT_EQ(Str(Get(Entry(doc.root(), high), "effect")), "voided");
   EXPECT_EQ(Nums(Get(Entry(doc.root(), high), "voidedBy")),

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <array>
+#include <cstddef>
 #include <set>
+#include <span>
+#include <vector>
 
 #include "caseledger/case_events.h"
 #include "caseledger/client.h"
@@ -23,6 +27,20 @@ using testing::ScenarioLedger;
 using testing::Server;
 using testing::ServerProcess;
 using testing::TempDir;
+
+Hash256 LeafOf(const std::string& record) {
+  return RecordLeafHash(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(record.data()), record.size()));
+}
+
+std::vector<Position> PositionsOf(const std::vector<RecordedEvent>& events) {
+  std::vector<Position> out;
+  for (const RecordedEvent& e : events) out.push_back(e.position);
+  return out;
+}
+
+// The fixture's ledger: 5 workers registered (positions 1-5), case-1 opened at 6.
+constexpr Position kCase1Opened = 6;
 
 TEST_F(Server, AnEventIsRecordedByTheAuthenticatedWorkerWhateverTheClientClaims) {
   auto client = Connect("cw-1");
@@ -175,6 +193,225 @@ TEST_F(Server, RefusesToStartWithASigningKeyThatCannotSign) {
   EXPECT_FALSE(no_key.running());
   EXPECT_NE(no_key.log().find("--key"), std::string::npos) << no_key.log();
   EXPECT_NE(no_key.log().find("absent.key"), std::string::npos) << no_key.log();
+}
+
+TEST_F(Server, ReadCaseHistoryRecordsOneReadAsTheWorkerAndListsWhoLookedBefore) {
+  auto client = Connect("cw-1");
+  ASSERT_NE(client, nullptr);
+  auto history = client->ReadCaseHistory("case-1", "monthly review", AsOf::Latest());
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  EXPECT_EQ(history->stream, "case-1");
+  EXPECT_EQ(history->position, kCase1Opened);
+  EXPECT_EQ(history->ledger_position, kCase1Opened);
+  ASSERT_EQ(history->events.size(), 1u);
+  EXPECT_EQ(history->events.front().event.type, "CaseOpened");
+  EXPECT_EQ(history->events.front().position, kCase1Opened);
+  // The caseworker of the case's agency sees the child's name in clear.
+  EXPECT_NE(history->events.front().event.payload.find("Li Mei"), std::string::npos);
+  EXPECT_TRUE(history->reads.empty());
+  EXPECT_EQ(history->this_read.stream, "access-case-1");
+  EXPECT_EQ(history->this_read.position, kCase1Opened + 1);
+  EXPECT_EQ(history->this_read.event.type, "CaseHistoryRead");
+  EXPECT_EQ(history->this_read.recorded_by, "worker:cw-1");
+  EXPECT_EQ(history->this_read.event.actor, (Actor{"cw-1", "caseworker", "county-a"}));
+  ExpectOneRecordedRead("cw-1", "monthly review");
+
+  // The director of the case's community, as of the case's opening, then as of now.
+  auto director = Connect("dir-1");
+  ASSERT_NE(director, nullptr);
+  auto then = director->ReadCaseHistory("case-1", "supervision", AsOf::AtPosition(kCase1Opened));
+  ASSERT_TRUE(then.ok()) << then.status().ToString();
+  EXPECT_EQ(then->asked.kind, AsOf::Kind::kPosition);
+  EXPECT_EQ(PositionsOf(then->events), (std::vector<Position>{kCase1Opened}));
+  EXPECT_TRUE(then->reads.empty()) << "cw-1's read came after position " << kCase1Opened;
+  EXPECT_EQ(then->this_read.position, kCase1Opened + 2);
+  EXPECT_EQ(then->this_read.recorded_by, "worker:dir-1");
+  auto now = director->ReadCaseHistory("case-1", "supervision", AsOf::Latest());
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_EQ(PositionsOf(now->reads), (std::vector<Position>{kCase1Opened + 1, kCase1Opened + 2}));
+  ASSERT_EQ(now->reads.size(), 2u);
+  EXPECT_EQ(now->reads[0].recorded_by, "worker:cw-1");
+  EXPECT_EQ(now->reads[1].recorded_by, "worker:dir-1");
+  EXPECT_EQ(now->this_read.position, kCase1Opened + 3);
+
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  auto reads = auditor->ReadStream("access-case-1", 0, Direction::kForward, 100);
+  ASSERT_TRUE(reads.ok()) << reads.status().ToString();
+  EXPECT_EQ(reads->size(), 3u) << "one recorded read per call";
+}
+
+TEST_F(Server, ARefusedReadCaseHistoryRecordsNothing) {
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  auto before = auditor->GetTreeHead();
+  ASSERT_TRUE(before.ok());
+
+  for (const char* worker : {"cw-2", "adm"}) {
+    auto client = Connect(worker);
+    ASSERT_NE(client, nullptr);
+    auto denied = client->ReadCaseHistory("case-1", "curiosity", AsOf::Latest());
+    ASSERT_FALSE(denied.ok()) << worker;
+    EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied)
+        << worker << ": " << denied.status().ToString();
+  }
+  auto client = Connect("cw-1");
+  ASSERT_NE(client, nullptr);
+  auto blank = client->ReadCaseHistory("case-1", "  ", AsOf::Latest());
+  ASSERT_FALSE(blank.ok());
+  EXPECT_EQ(blank.status().code(), StatusCode::kInvalidArgument) << blank.status().ToString();
+  EXPECT_NE(blank.status().message().find("purpose"), std::string::npos);
+  auto beyond = client->ReadCaseHistory("case-1", "audit", AsOf::AtPosition(before->size + 1));
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.status().code(), StatusCode::kInvalidArgument) << beyond.status().ToString();
+  auto not_case = client->ReadCaseHistory("worker-cw-1", "audit", AsOf::Latest());
+  ASSERT_FALSE(not_case.ok());
+  EXPECT_EQ(not_case.status().code(), StatusCode::kInvalidArgument) << not_case.status().ToString();
+  auto unknown = auditor->ReadCaseHistory("case-404", "audit", AsOf::Latest());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound) << unknown.status().ToString();
+
+  auto after = auditor->GetTreeHead();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size, before->size) << "a refused read appended something";
+  auto version = auditor->GetStreamVersion("access-case-1");
+  ASSERT_TRUE(version.ok()) << version.status().ToString();
+  EXPECT_EQ(*version, kNoStream);
+}
+
+TEST_F(Server, ReadRecordIsForAuditorsAndGivesTheBytesAnInclusionProofProves) {
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  auto head = auditor->GetTreeHead();
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  ASSERT_EQ(head->size, kCase1Opened);
+  std::vector<std::string> records;
+  for (Position p = 1; p <= head->size; ++p) {
+    auto record = auditor->ReadRecord(p);
+    ASSERT_TRUE(record.ok()) << p << ": " << record.status().ToString();
+    auto proof = auditor->ProveInclusion(p, head->size);
+    ASSERT_TRUE(proof.ok()) << p << ": " << proof.status().ToString();
+    EXPECT_TRUE(VerifyInclusion(LeafOf(*record), *proof, head->root).ok()) << "position " << p;
+    records.push_back(*record);
+  }
+  EXPECT_EQ(records.back().find("Li Mei"), std::string::npos) << "personal fields sealed";
+  auto beyond = auditor->ReadRecord(head->size + 1);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.status().code(), StatusCode::kNotFound) << beyond.status().ToString();
+
+  for (const char* worker : {"cw-1", "dir-1", "adm"}) {
+    auto client = Connect(worker);
+    ASSERT_NE(client, nullptr);
+    auto denied = client->ReadRecord(kCase1Opened);
+    ASSERT_FALSE(denied.ok()) << worker;
+    EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied)
+        << worker << ": " << denied.status().ToString();
+  }
+
+  // The bytes the ledger itself holds.
+  LedgerOptions options;
+  options.read_only = true;
+  auto beside = Ledger::Open(dir_, options);
+  ASSERT_TRUE(beside.ok()) << beside.status().ToString();
+  for (Position p = 1; p <= head->size; ++p) {
+    auto stored = ReadRecord(**beside, p);
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+    EXPECT_EQ(*stored, records[p - 1]) << "position " << p;
+  }
+}
+
+TEST_F(Server, WhoAmINamesTheLedgersId) {
+  auto caseworker = Connect("cw-1");
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(caseworker, nullptr);
+  ASSERT_NE(auditor, nullptr);
+  auto me = caseworker->WhoAmI();
+  auto them = auditor->WhoAmI();
+  ASSERT_TRUE(me.ok()) << me.status().ToString();
+  ASSERT_TRUE(them.ok()) << them.status().ToString();
+  EXPECT_NE(me->ledger_id, (std::array<uint8_t, 16>{}));
+  EXPECT_EQ(me->ledger_id, them->ledger_id);
+  LedgerOptions options;
+  options.read_only = true;
+  auto beside = Ledger::Open(dir_, options);
+  ASSERT_TRUE(beside.ok()) << beside.status().ToString();
+  EXPECT_EQ(me->ledger_id, (*beside)->LedgerId());
+}
+
+}  // namespace
+}  // namespace caseledger
+
+namespace caseledger {
+namespace {
+
+// Events far larger than usual: 80 notes of 900,000 characters, 72 MB in all, more than
+// one Cap'n Proto message may carry (64 MiB). Reads and subscriptions hand them out over
+// several answers, none lost; a history that one answer cannot carry is refused before
+// its read is recorded.
+TEST_F(Server, EventsBeyondOneMessageComeInSeveralAnswersAndNoneIsLost) {
+  auto writer = Connect("cw-1");
+  ASSERT_NE(writer, nullptr);
+  const std::string text(900'000, 'n');
+  constexpr int kNotes = 80;
+  for (int i = 0; i < kNotes; ++i) {
+    auto appended = writer->Append(Request(
+        "case-1", {Event("NoteAdded", R"({"text":")" + text + std::to_string(i) + R"("})")}));
+    ASSERT_TRUE(appended.ok()) << i << ": " << appended.status().ToString();
+  }
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  auto head = auditor->GetTreeHead();
+  ASSERT_TRUE(head.ok());
+
+  // One history answer cannot carry it: refused, naming the size, and nothing recorded.
+  auto whole = writer->ReadCaseHistory("case-1", "quarterly review", AsOf::Latest());
+  ASSERT_FALSE(whole.ok());
+  EXPECT_EQ(whole.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(whole.status().message().find("MiB"), std::string::npos) << whole.status().ToString();
+  EXPECT_EQ(auditor->GetTreeHead()->size, head->size) << "a refused history recorded a read";
+  // As of an earlier position it fits.
+  auto early =
+      writer->ReadCaseHistory("case-1", "quarterly review", AsOf::AtPosition(kCase1Opened + 10));
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_EQ(early->events.size(), 11u);
+
+  // A stream read in pages: each answer stops short of the limit, and asking on from the
+  // last event gets every one exactly once.
+  std::vector<RecordedEvent> stream;
+  size_t answers = 0;
+  while (true) {
+    auto page = writer->ReadStream("case-1", static_cast<StreamVersion>(stream.size()),
+                                   Direction::kForward, 1000, "quarterly review");
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    if (page->empty()) break;
+    ++answers;
+    EXPECT_LT(page->size(), 1000u);
+    for (RecordedEvent& e : *page) stream.push_back(std::move(e));
+  }
+  EXPECT_GE(answers, 2u);
+  ASSERT_EQ(stream.size(), 1u + kNotes);
+  for (size_t i = 0; i < stream.size(); ++i) EXPECT_EQ(stream[i].stream_version, StreamVersion(i));
+
+  // The whole log, through ReadAll and through a subscription: dense, nothing repeated.
+  Position next = 1;
+  while (next <= head->size) {
+    auto page = auditor->ReadAll(next, 10'000);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_FALSE(page->empty());
+    for (const RecordedEvent& e : *page) ASSERT_EQ(e.position, next++);
+  }
+  auto subscription = auditor->Subscribe(1);
+  ASSERT_TRUE(subscription.ok()) << subscription.status().ToString();
+  next = 1;
+  size_t steps = 0;
+  while (next <= head->size) {
+    auto batch = (*subscription)->Next(10'000, std::chrono::seconds(5));
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    ASSERT_FALSE(batch->empty()) << "nothing after position " << next - 1;
+    ++steps;
+    for (const RecordedEvent& e : *batch) ASSERT_EQ(e.position, next++);
+  }
+  EXPECT_GE(steps, 2u);
 }
 
 }  // namespace

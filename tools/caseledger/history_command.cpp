@@ -2,11 +2,12 @@
 // a case's timeline and derived state as of any moment, and who looked at it before.
 //
 // The read is recorded before anything is shown (DESIGN.md "Who may read what"): the
-// ledger's ReadCaseHistory (caseledger/read_record.h), here or in the server, appends a
-// CaseHistoryRead {caseStream, purpose} durably to access-<STREAM> and only then gathers
-// the events; the whole output is built in memory before its first byte is written. Every
-// check that can refuse the request (purpose, stream, moment, the worker's scope) runs
-// before the append, so a refused request records nothing.
+// ledger's ReadCaseHistory (caseledger/read_record.h), here or in the server, gathers the
+// case's events, appends a CaseHistoryRead {caseStream, purpose} durably to
+// access-<STREAM>, and only then returns them; the whole output is built in memory before
+// its first byte is written. Every check that can refuse the request (purpose, stream,
+// moment, the worker's scope) runs before the append, so a refused request records
+// nothing.
 
 #include <iostream>
 #include <limits>

@@ -22,6 +22,32 @@ using rpc_codec::ToRpc;
 
 // The most events one read or one subscription step returns.
 constexpr size_t kMaxEventsPerAnswer = 10'000;
+// The most bytes of events one answer carries: well inside Cap'n Proto's 64 MiB message
+// limit (which neither side can pass), with room for the encoding around them.
+constexpr size_t kMaxAnswerBytes = 48u << 20;
+
+// What `e` adds to an answer, near enough: its fields and a bound on their framing.
+size_t AnswerBytes(const RecordedEvent& e) {
+  const ProposedEvent& p = e.event;
+  return 256 + e.stream.size() + e.recorded_by.size() + p.type.size() + p.actor.user.size() +
+         p.actor.role.size() + p.actor.agency.size() + p.correction_reason.size() +
+         p.payload.size();
+}
+
+// How many of `events`, from the first, fit in one answer: at least one (a single event
+// is at most the ledger's payload limit, far below the message limit).
+size_t FittingInAnswer(const std::vector<RecordedEvent>& events) {
+  size_t bytes = 0, n = 0;
+  for (const RecordedEvent& e : events) {
+    bytes += AnswerBytes(e);
+    if (n > 0 && bytes > kMaxAnswerBytes) break;
+    ++n;
+  }
+  return n;
+}
+
+// Keeps the events that fit in one answer; the caller asks again from the next.
+void TrimToAnswer(std::vector<RecordedEvent>& events) { events.resize(FittingInAnswer(events)); }
 // How often a waiting subscription looks for new events, and the longest wait asked.
 constexpr auto kSubscriptionPoll = std::chrono::milliseconds(5);
 constexpr uint32_t kMaxWaitMillis = 30'000;
@@ -61,6 +87,8 @@ class EventSubscriptionImpl final : public rpc::EventSubscription::Server {
     explicit State(std::unique_ptr<Subscription> s) : subscription(std::move(s)) {}
     std::mutex mutex;  // a client may send the next `next` before the last one is answered
     std::unique_ptr<Subscription> subscription;
+    // Taken from the subscription but not yet sent (an answer full): sent first next time.
+    std::vector<RecordedEvent> pending;
   };
 
   kj::Promise<void> Poll(NextContext call, size_t max,
@@ -75,7 +103,15 @@ class EventSubscriptionImpl final : public rpc::EventSubscription::Server {
             CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
           }
           std::lock_guard lock(state->mutex);
-          return state->subscription->Next(max, std::chrono::milliseconds(0));
+          if (state->pending.empty()) {
+            CASELEDGER_ASSIGN_OR_RETURN(
+                state->pending, state->subscription->Next(max, std::chrono::milliseconds(0)));
+          }
+          const size_t n = std::min(max, FittingInAnswer(state->pending));
+          std::vector<RecordedEvent> answer(std::make_move_iterator(state->pending.begin()),
+                                            std::make_move_iterator(state->pending.begin() + n));
+          state->pending.erase(state->pending.begin(), state->pending.begin() + n);
+          return answer;
         });
     return step.then([this, call, max, deadline](
                          Result<std::vector<RecordedEvent>> events) mutable -> kj::Promise<void> {
@@ -174,6 +210,7 @@ class SessionImpl final : public rpc::Session::Server {
           CASELEDGER_ASSIGN_OR_RETURN(auto events,
                                       context.ledger.ReadStream(stream, from, direction, limit));
           if (grant.open_personal) OpenPersonalFieldsWherePossible(context.ledger, events);
+          TrimToAnswer(events);
           return events;
         },
         [](ReadStreamContext& c, const std::vector<RecordedEvent>& events) {
@@ -195,9 +232,22 @@ class SessionImpl final : public rpc::Session::Server {
           CASELEDGER_ASSIGN_OR_RETURN(
               StreamReadGrant grant,
               context.guard.CheckStreamRead(who, stream, std::string_view(purpose)));
+          // One answer carries the whole history: refused before the read is recorded
+          // if it cannot.
+          auto fits = [](const CaseHistoryAsOf& h) {
+            size_t bytes = 0;
+            for (const RecordedEvent& e : h.events) bytes += AnswerBytes(e);
+            for (const RecordedEvent& e : h.reads) bytes += AnswerBytes(e);
+            if (bytes <= kMaxAnswerBytes) return Status::Ok();
+            return Status::InvalidArgument(
+                h.stream + "'s history as of position " + std::to_string(h.position) + " is " +
+                std::to_string(bytes >> 20) + " MiB, more than one answer carries (" +
+                std::to_string(kMaxAnswerBytes >> 20) +
+                " MiB); ask as of an earlier position, or read the stream in pages");
+          };
           CASELEDGER_ASSIGN_OR_RETURN(
               auto history, ReadCaseHistory(context.ledger, stream, purpose, as_of, ActorOf(who),
-                                            who.RecordedBy()));
+                                            who.RecordedBy(), fits));
           if (grant.open_personal) OpenPersonalFieldsWherePossible(context.ledger, history.events);
           return history;
         },
@@ -228,7 +278,9 @@ class SessionImpl final : public rpc::Session::Server {
         [from, limit](ServerContext& context,
                       const Principal& who) -> Result<std::vector<RecordedEvent>> {
           CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
-          return context.ledger.ReadAll(from, limit);
+          CASELEDGER_ASSIGN_OR_RETURN(auto events, context.ledger.ReadAll(from, limit));
+          TrimToAnswer(events);
+          return events;
         },
         [](ReadAllContext& c, const std::vector<RecordedEvent>& events) {
           ToRpc(events, c.getResults().initEvents(static_cast<unsigned>(events.size())));

@@ -9,6 +9,7 @@
 //   if (!recorded.ok()) return recorded.status();  // nothing may be shown
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -38,13 +39,16 @@ Result<AppendResult> RecordCaseHistoryRead(Ledger& ledger, std::string_view case
                                            std::string_view purpose, const Actor& actor,
                                            std::string_view principal);
 
-// A case's history as of `as_of`, its read recorded once and first (as above): every
-// check that can refuse it (purpose, stream, no such case, a moment beyond the ledger)
-// runs before the read is recorded, so a refused request records nothing. The events
-// come as stored (personal fields sealed); the caller opens what the reader may see.
-Result<CaseHistoryAsOf> ReadCaseHistory(Ledger& ledger, std::string_view case_stream,
-                                        std::string_view purpose, const AsOf& as_of,
-                                        const Actor& actor, std::string_view principal);
+// A case's history as of `as_of`, its read recorded once, before it is returned (as
+// above). The events and reads are gathered first; every check that can refuse the
+// request (purpose, stream, no such case, a moment beyond the ledger, then `admit` on
+// what was gathered, e.g. a size limit) runs before the read is recorded, so a refused
+// request records nothing. The events come as stored (personal fields sealed); the
+// caller opens what the reader may see.
+Result<CaseHistoryAsOf> ReadCaseHistory(
+    Ledger& ledger, std::string_view case_stream, std::string_view purpose, const AsOf& as_of,
+    const Actor& actor, std::string_view principal,
+    const std::function<Status(const CaseHistoryAsOf&)>& admit = nullptr);
 
 }  // namespace v1
 }  // namespace caseledger

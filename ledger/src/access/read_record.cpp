@@ -80,9 +80,10 @@ Result<AppendResult> RecordCaseHistoryRead(Ledger& ledger, std::string_view case
   return appended;
 }
 
-Result<CaseHistoryAsOf> ReadCaseHistory(Ledger& ledger, std::string_view case_stream,
-                                        std::string_view purpose, const AsOf& as_of,
-                                        const Actor& actor, std::string_view principal) {
+Result<CaseHistoryAsOf> ReadCaseHistory(
+    Ledger& ledger, std::string_view case_stream, std::string_view purpose, const AsOf& as_of,
+    const Actor& actor, std::string_view principal,
+    const std::function<Status(const CaseHistoryAsOf&)>& admit) {
   // Everything that can refuse the request, before anything is recorded.
   CASELEDGER_RETURN_IF_ERROR(CheckCaseHistoryRead(case_stream, purpose));
   CASELEDGER_ASSIGN_OR_RETURN(StreamVersion version, ledger.GetStreamVersion(case_stream));
@@ -114,7 +115,16 @@ Result<CaseHistoryAsOf> ReadCaseHistory(Ledger& ledger, std::string_view case_st
     CASELEDGER_ASSIGN_OR_RETURN(history.recorded_at, RecordedAt(ledger, history.position));
   }
 
-  // The record of the read: durable before a byte of the case is read.
+  // Gathered first (positions <= history.position, so the new read is not among them),
+  // so that nothing gathered can refuse the read after it was recorded.
+  const std::string access_stream = std::string(kAccessStreamPrefix) + std::string(case_stream);
+  CASELEDGER_ASSIGN_OR_RETURN(history.events,
+                              ReadWholeStream(ledger, case_stream, history.position));
+  CASELEDGER_ASSIGN_OR_RETURN(history.reads,
+                              ReadWholeStream(ledger, access_stream, history.position));
+  if (admit) CASELEDGER_RETURN_IF_ERROR(admit(history));
+
+  // The record of the read: durable before anything of the case is returned.
   CASELEDGER_ASSIGN_OR_RETURN(
       AppendResult recorded, RecordCaseHistoryRead(ledger, case_stream, purpose, actor, principal));
   CASELEDGER_ASSIGN_OR_RETURN(auto this_read, ledger.ReadAll(recorded.first_position, 1));
@@ -122,10 +132,6 @@ Result<CaseHistoryAsOf> ReadCaseHistory(Ledger& ledger, std::string_view case_st
     return Status::NotFound("the read just recorded at position " +
                             std::to_string(recorded.first_position) + " cannot be read back");
   history.this_read = std::move(this_read.front());
-  CASELEDGER_ASSIGN_OR_RETURN(history.events,
-                              ReadWholeStream(ledger, case_stream, history.position));
-  CASELEDGER_ASSIGN_OR_RETURN(history.reads,
-                              ReadWholeStream(ledger, history.this_read.stream, history.position));
   return history;
 }
 

@@ -88,6 +88,8 @@ class Client {
                                                   std::string_view purpose, const AsOf& as_of) = 0;
 
   // Up to `limit` events in position order from `from` (>= 1); personal fields sealed.
+  // Remotely an answer of ReadStream or ReadAll stops short of `limit` at 10,000 events or
+  // 48 MiB: ask on from the next version or position until an answer is empty.
   virtual Result<std::vector<RecordedEvent>> ReadAll(Position from, size_t limit) = 0;
   // The record at `position` exactly as the Merkle tree hashed it (personal fields
   // sealed): what an inclusion proof proves (caseledger/proof.h ProofDocument::record).

@@ -8,8 +8,10 @@
 //   // history->reads: who had looked by then; history->this_read: this read's own record.
 //
 // Guarantees: the read is recorded (this_read, a CaseHistoryRead in access-<case stream>)
-// durably before any event is gathered, once per call however long the case; events and
-// reads are every event of their stream at positions 1..position, in order.
+// durably before anything is returned, once per call however long the case; a refused
+// call records nothing. Events and reads are every event of their stream at positions
+// 1..position, in order. Remotely one answer carries the whole history, at most 48 MiB
+// of it: a longer one is refused (kInvalidArgument, nothing recorded).
 #pragma once
 
 #include <string>
