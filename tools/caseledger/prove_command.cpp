@@ -20,6 +20,9 @@ std::array<uint8_t, 16> LedgerIdOf(Ledger& ledger) { return ledger.LedgerId(); }
 std::array<uint8_t, 16> LedgerIdOf(Client& client) {
   auto who = client.WhoAmI();
   if (!who.ok()) Fail(kName, who.status());
+  if (who->ledger_id == std::array<uint8_t, 16>{})
+    Fail(kName, Status::InvalidArgument("the server does not name its ledger (it is older than "
+                                        "this caseledger): prove on DIR, or upgrade the server"));
   return who->ledger_id;
 }
 uint64_t CommittedSize(Ledger& ledger) { return ledger.CommittedPosition(); }

@@ -175,7 +175,8 @@ void ToRpc(const ClientIdentity& identity, rpc::Identity::Builder out) {
 
 Result<ClientIdentity> FromRpc(rpc::Identity::Reader in) {
   ClientIdentity identity{in.getRecordedBy(), in.getRole(), in.getLocationCode(), in.getAgency()};
-  CASELEDGER_ASSIGN_OR_RETURN(EventId id, IdFromRpc(in.getLedgerId(), false, "ledgerId"));
+  // Optional: a server older than ledgerId sends none (all zeros then).
+  CASELEDGER_ASSIGN_OR_RETURN(EventId id, IdFromRpc(in.getLedgerId(), true, "ledgerId"));
   identity.ledger_id = id.bytes;
   return identity;
 }
