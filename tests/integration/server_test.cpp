@@ -22,6 +22,7 @@
 namespace caseledger {
 namespace {
 
+using testing::CaseOpenedJson;
 using testing::kCommunity;
 using testing::ScenarioLedger;
 using testing::Server;
@@ -412,6 +413,56 @@ TEST_F(Server, EventsBeyondOneMessageComeInSeveralAnswersAndNoneIsLost) {
     for (const RecordedEvent& e : *batch) ASSERT_EQ(e.position, next++);
   }
   EXPECT_GE(steps, 2u);
+}
+
+}  // namespace
+}  // namespace caseledger
+
+namespace caseledger {
+namespace {
+
+// A batch that opens a case and goes on with it in a later request: the later request
+// counts with the scope the case is opened with, and is still checked against the role.
+TEST_F(Server, ABatchMayOpenACaseAndGoOnWithItInALaterRequest) {
+  auto cw = Connect("cw-1");
+  ASSERT_NE(cw, nullptr);
+  std::vector<AppendRequest> batch = {
+      Request("case-7", {Event("CaseOpened", CaseOpenedJson("c-7"))}),
+      Request("case-8", {Event("CaseOpened", CaseOpenedJson("c-8"))}),
+      Request("case-7", {Event("NoteAdded", R"({"text":"first visit"})"),
+                         Event("RiskAssessed", R"({"level":"medium"})")})};
+  auto appended = cw->AppendBatch(batch);
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  ASSERT_EQ(appended->size(), 3u);
+  EXPECT_EQ((*appended)[2].first_version, 1);
+  EXPECT_EQ((*appended)[2].last_version, 2);
+
+  // A caseworker may open and note, not assign: the whole batch is refused, naming the
+  // request, and nothing of it is written.
+  auto auditor = Connect("aud-1");
+  ASSERT_NE(auditor, nullptr);
+  const uint64_t before = auditor->GetTreeHead()->size;
+  std::vector<AppendRequest> refused = {
+      Request("case-9", {Event("CaseOpened", CaseOpenedJson("c-9"))}),
+      Request("case-9", {Event("CaseAssigned", R"({"newOwner":"cw-1"})")})};
+  auto denied = cw->AppendBatch(refused);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied) << denied.status().ToString();
+  EXPECT_NE(denied.status().message().find("request 1"), std::string::npos)
+      << denied.status().ToString();
+  EXPECT_EQ(auditor->GetTreeHead()->size, before);
+  EXPECT_EQ(*auditor->GetStreamVersion("case-9"), kNoStream);
+
+  // Another agency's caseworker cannot ride on a case opened for county-a in the batch.
+  auto other = Connect("cw-2");
+  ASSERT_NE(other, nullptr);
+  std::vector<AppendRequest> foreign = {
+      Request("case-10", {Event("CaseOpened", CaseOpenedJson("c-10"))}),
+      Request("case-10", {Event("NoteAdded", R"({"text":"x"})")})};
+  auto not_theirs = other->AppendBatch(foreign);
+  ASSERT_FALSE(not_theirs.ok());
+  EXPECT_EQ(not_theirs.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(auditor->GetTreeHead()->size, before);
 }
 
 }  // namespace

@@ -86,6 +86,8 @@ Result<RecordedEvent> EventInStream(Ledger& ledger, Position position, std::stri
 
 // The community a space stream belongs to: its SpaceOpened's, or for a new space the
 // SpaceOpened that opens it in `request`.
+// The community of the space `request` appends to: its SpaceOpened's, in the ledger or,
+// for a new space, the first event of `request` (the batch's first request to it).
 Result<std::string> SpaceCommunity(Ledger& ledger, const AppendRequest& request) {
   CASELEDGER_ASSIGN_OR_RETURN(auto first,
                               ledger.ReadStream(request.stream, 0, Direction::kForward, 1));
@@ -110,16 +112,20 @@ size_t Stripe(std::string_view stream, size_t stripes) {
 
 }  // namespace
 
-Status RequestGuard::CheckRequest(const Principal& who, const AppendRequest& request) {
+Status RequestGuard::CheckRequest(const Principal& who, const AppendRequest& request,
+                                  const AppendRequest* batch_start) {
   if (request.events.empty()) return Status::Ok();  // the ledger names the empty request
   const std::string_view stream = request.stream;
+  const AppendRequest& start = batch_start ? *batch_start : request;
   Scope scope;
   if (IsCaseStream(stream)) {
     CASELEDGER_ASSIGN_OR_RETURN(auto opened_scope, CaseScope(stream));
     scope = std::move(opened_scope.second);
     if (!opened_scope.first) {
       // A new case: its scope is the one it is opened with.
-      const ProposedEvent& first = request.events.front();
+      if (start.events.empty())
+        return Status::InvalidArgument("a case stream starts with CaseOpened");
+      const ProposedEvent& first = start.events.front();
       if (first.type != "CaseOpened")
         return Status::InvalidArgument("a case stream starts with CaseOpened, not " + first.type);
       const CaseEventInput opening{1, Now(),        first.occurred_at, first.type, who.worker_id,
@@ -129,7 +135,9 @@ Status RequestGuard::CheckRequest(const Principal& who, const AppendRequest& req
       scope = ScopeOfCase(*opened);
     }
   } else if (stream.starts_with(kSpacePrefix)) {
-    CASELEDGER_ASSIGN_OR_RETURN(scope.community_code, SpaceCommunity(ledger_, request));
+    if (start.events.empty())
+      return Status::InvalidArgument("a space stream starts with SpaceOpened");
+    CASELEDGER_ASSIGN_OR_RETURN(scope.community_code, SpaceCommunity(ledger_, start));
   } else if (stream.starts_with(kCommunityPrefix)) {
     scope.community_code = std::string(stream.substr(kCommunityPrefix.size()));
   } else if (stream.starts_with(kWorkerPrefix)) {
@@ -218,8 +226,10 @@ Result<std::vector<AppendResult>> RequestGuard::Append(const Principal& who,
   for (size_t s : stripes) held.emplace_back(stream_locks_[s]);
 
   std::vector<AppendRequest> checked(requests.begin(), requests.end());
+  std::map<std::string_view, const AppendRequest*> first_to;  // stream -> its first request
   for (size_t r = 0; r < checked.size(); ++r) {
-    Status allowed = CheckRequest(who, checked[r]);
+    auto [first, is_first] = first_to.emplace(requests[r].stream, &requests[r]);
+    Status allowed = CheckRequest(who, checked[r], is_first ? nullptr : first->second);
     if (!allowed.ok())
       return requests.size() == 1 ? allowed : allowed.WithContext("request " + std::to_string(r));
     for (ProposedEvent& e : checked[r].events)

@@ -12,7 +12,8 @@
 // closed meanwhile): the guard holds a lock per stream (striped) across both. The server
 // is the ledger's only writer, so nothing else appends beside it. Events of one request
 // are checked against the scope before the request (a new case's scope is its
-// CaseOpened's, a new space's its SpaceOpened's).
+// CaseOpened's, a new space's its SpaceOpened's); the requests of a batch against the
+// scope before the batch, where a stream the batch opens has the scope it is opened with.
 #pragma once
 
 #include <array>
@@ -62,7 +63,10 @@ class RequestGuard {
 
  private:
   // Checks one request against its stream as it is now (the caller holds its lock).
-  Status CheckRequest(const Principal& who, const AppendRequest& request);
+  // `batch_start`: the first request of the same batch to the same stream, when an
+  // earlier one exists; a stream that batch starts has the scope it is opened with there.
+  Status CheckRequest(const Principal& who, const AppendRequest& request,
+                      const AppendRequest* batch_start);
   // The scope of case `stream` now; not opened if there is no such case yet. Cached by
   // stream version: later events are read and the case is reduced again only when one of
   // them can move the scope (an opening, a transfer, a referral, a correction, a void).
