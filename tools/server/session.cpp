@@ -48,6 +48,7 @@ size_t FittingInAnswer(const std::vector<RecordedEvent>& events) {
 
 // Keeps the events that fit in one answer; the caller asks again from the next.
 void TrimToAnswer(std::vector<RecordedEvent>& events) { events.resize(FittingInAnswer(events)); }
+
 // How often a waiting subscription looks for new events, and the longest wait asked.
 constexpr auto kSubscriptionPoll = std::chrono::milliseconds(5);
 constexpr uint32_t kMaxWaitMillis = 30'000;
