@@ -32,6 +32,9 @@ struct Sealed @0xcae307e36e292e50 {
       nonce @2 :Data;       # 24 bytes, random
       ciphertext @3 :Data;  # XChaCha20-Poly1305 of the UTF-8 text, tag included
     }
+    erased @4 :Data;        # never stored: a payload opened for reading marks a field
+                            # whose child key was destroyed (`caseledger erase`) with its
+                            # key id (16 bytes); in JSON {"erased": "<key id>"}
   }
 }
 

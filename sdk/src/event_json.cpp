@@ -86,6 +86,11 @@ class SealedHandler final : public capnp::JsonCodec::Handler<schema::Sealed> {
       return;
     }
     auto object = out.initObject(1);
+    if (in.isErased()) {
+      object[0].setName("erased");
+      object[0].initValue().setString(Hex(in.getErased()));
+      return;
+    }
     object[0].setName("sealed");
     object[0].initValue().setString(Hex(in.getLocked().getKeyId()));
   }

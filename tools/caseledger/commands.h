@@ -28,5 +28,6 @@ void AddRestoreCommand(CLI::App& app);
 void AddHistoryCommand(CLI::App& app);
 void AddUsersCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
+void AddEraseCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

@@ -60,9 +60,11 @@ void AppendValue(capnp::JsonValue::Reader v, std::string& out) {
     }
     case capnp::JsonValue::OBJECT: {
       auto fields = v.getObject();
-      // A personal field the master key did not open: {"sealed": "<key id>"}.
-      if (fields.size() == 1 && fields[0].getName() == "sealed") {
-        out += "[sealed]";
+      // A personal field the master key did not open: {"sealed": "<key id>"}; one whose
+      // child was erased: {"erased": "<key id>"}.
+      if (fields.size() == 1 &&
+          (fields[0].getName() == "sealed" || fields[0].getName() == "erased")) {
+        out += fields[0].getName() == "sealed" ? "[sealed]" : "[erased]";
         return;
       }
       out += "{";

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   caseledger::cli::AddHistoryCommand(app);
   caseledger::cli::AddUsersCommand(app);
   caseledger::cli::AddServeCommand(app);
+  caseledger::cli::AddEraseCommand(app);
 
   try {
     app.parse(argc, argv);

@@ -170,6 +170,23 @@ class Ledger {
   virtual Result<std::vector<AppendResult>> AppendBatch(std::span<const AppendRequest> requests,
                                                         std::string_view principal = {}) = 0;
 
+  // Erases the personal data of child `child_ref` (DOMAIN.md "Data protection"):
+  // records ErasureRequested {childRef, reason} in each of the child's case streams,
+  // destroys the child's keys (DIR/keys: see docs/privacy.md), then records
+  // ErasureCompleted {childRef} there. From then on the child's personal fields read as
+  // {"erased": "<key id>"} for every reader, while every hash, proof and checkpoint stays
+  // valid: the log is not touched. Safe to run again after a crash or a failure: it
+  // finishes what is missing; OK with nothing left to do if the child is erased already.
+  // Needs the master key and the writer. kNotFound if no key names the child;
+  // kInvalidArgument for a blank reason.
+  struct Erasure {
+    std::vector<std::string> streams;     // the child's case streams
+    std::vector<AppendResult> requested;  // the ErasureRequested appended now (may be none)
+    std::vector<AppendResult> completed;  // the ErasureCompleted appended now (may be none)
+  };
+  virtual Result<Erasure> EraseChild(std::string_view child_ref, std::string_view reason,
+                                     const Actor& actor, std::string_view principal = {}) = 0;
+
   // The payload of `event` (as read from this ledger) with its personal fields in clear,
   // where the ledger holds the child's key; fields it cannot open stay sealed (in JSON:
   // {"sealed": "<key id>"}). kInvalidArgument without the master key; an opaque ledger's

@@ -6,9 +6,12 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <optional>
 
 #include "util/endian.h"
 
@@ -60,6 +63,73 @@ Status SyncDir(const std::string& dir) {
 void PutU16(std::string& out, size_t v) {
   out.push_back(static_cast<char>(v & 0xff));
   out.push_back(static_cast<char>((v >> 8) & 0xff));
+}
+
+// The framing of both files' records: u32 body length (LE), body, u64 XXH3-64 of the body.
+void AppendFramed(std::string& out, std::string_view body) {
+  const uint32_t length = static_cast<uint32_t>(body.size());
+  out.append(reinterpret_cast<const char*>(&length), 4);
+  out += body;
+  const uint64_t checksum = XXH3_64bits(body.data(), body.size());
+  out.append(reinterpret_cast<const char*>(&checksum), 8);
+}
+
+// Calls `visit(body, offset)` for each whole record of `bytes`, which start at `base` in
+// `file`, and returns the bytes they take: a torn final record (a crash mid-write, or a
+// write in progress) is left. kCorruption naming the offset for a damaged record.
+Result<size_t> ForEachFramed(std::string_view bytes, uint64_t base, const std::string& file,
+                             const std::function<Status(std::string_view, uint64_t)>& visit) {
+  size_t at = 0;
+  while (bytes.size() - at >= 4) {
+    const uint32_t length = LoadLE32(reinterpret_cast<const std::byte*>(bytes.data() + at));
+    const uint64_t offset = base + at;
+    if (length == 0 || length > kMaxBody)
+      return Status::Corruption(file + " is damaged at offset " + std::to_string(offset) +
+                                " (record length " + std::to_string(length) + ")");
+    if (bytes.size() - at < 4 + length + 8) break;  // incomplete
+    std::string_view body = bytes.substr(at + 4, length);
+    uint64_t stored = 0;
+    std::memcpy(&stored, bytes.data() + at + 4 + length, 8);
+    if (stored != XXH3_64bits(body.data(), body.size())) {
+      if (at + 4 + length + 8 == bytes.size()) break;  // the final record is torn
+      return Status::Corruption(file + " is damaged at offset " + std::to_string(offset) +
+                                " (checksum)");
+    }
+    CASELEDGER_RETURN_IF_ERROR(visit(body, offset));
+    at += 4 + length + 8;
+  }
+  return at;
+}
+
+// The bytes of `fd` from `from` to its end.
+Result<std::string> ReadFrom(int fd, uint64_t from, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Status::IOError(Errno("cannot stat " + path));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size <= from) return std::string();
+  std::string bytes(size - from, '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(from + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError(Errno("cannot read " + path));
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+// The body of a tombstone: key id (16), u16 stream length, stream, u16 child-ref length,
+// child ref.
+std::string TombstoneBody(std::string_view id, std::string_view stream, std::string_view child) {
+  std::string body(id);
+  PutU16(body, stream.size());
+  body += stream;
+  PutU16(body, child.size());
+  body += child;
+  return body;
 }
 
 }  // namespace
@@ -138,13 +208,20 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir,
   std::lock_guard lock(store->mutex_);
   CASELEDGER_RETURN_IF_ERROR(store->ReadNewRecords());
   if (writable) {
-    // Drop a torn final record: its fsync never returned, so no event uses its key.
-    struct stat st {};
-    if (::fstat(store->fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) > store->read_end_) {
-      if (::ftruncate(store->fd_, static_cast<off_t>(store->read_end_)) != 0 ||
-          ::fsync(store->fd_) != 0)
-        return Status::IOError(Errno("cannot cut the torn end of " + journal));
+    // Drop a torn final record of either file: its fsync never returned, so no event uses
+    // its key, and no erasure that it would record was ever reported done.
+    const std::string erased = keys_dir + "/erased";
+    for (const auto& [path, end] : {std::pair<std::string, uint64_t>{journal, store->read_end_},
+                                    {erased, store->erased_read_end_}}) {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) <= end) continue;
+      int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+      const bool cut = fd >= 0 && ::ftruncate(fd, static_cast<off_t>(end)) == 0 && ::fsync(fd) == 0;
+      if (fd >= 0) ::close(fd);
+      if (!cut) return Status::IOError(Errno("cannot cut the torn end of " + path));
     }
+    // An erasure a crash interrupted: its keys are in `erased`, their records still here.
+    if (store->journal_holds_erased_) CASELEDGER_RETURN_IF_ERROR(store->RewriteJournal());
   }
   return store;
 }
@@ -154,42 +231,130 @@ KeyStore::~KeyStore() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-// Record: u32 body length (LE), body, u64 XXH3-64 of the body (LE). Body: key id (16),
-// u16 stream length, stream, u16 child-ref length, child ref, nonce (24), sealed key (48).
+// Journal record body: key id (16), u16 stream length, stream, u16 child-ref length,
+// child ref, nonce (24), sealed key (48). Framed as AppendFramed says.
 Status KeyStore::ReadNewRecords() {
+  CASELEDGER_RETURN_IF_ERROR(ReadNewTombstones());
   const std::string journal = dir_ + "/journal";
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) return Status::IOError(Errno("cannot stat " + journal));
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size <= read_end_) return Status::Ok();
-  std::string bytes(size - read_end_, '\0');
-  ssize_t n = ::pread(fd_, bytes.data(), bytes.size(), static_cast<off_t>(read_end_));
-  if (n < 0) return Status::IOError(Errno("cannot read " + journal));
-  bytes.resize(static_cast<size_t>(n));
-  size_t at = 0;
-  while (bytes.size() - at >= 4) {
-    const uint32_t length = LoadLE32(reinterpret_cast<const std::byte*>(bytes.data() + at));
-    const uint64_t offset = read_end_ + at;
-    if (length == 0 || length > kMaxBody)
-      return Status::Corruption(journal + " is damaged at offset " + std::to_string(offset) +
-                                " (record length " + std::to_string(length) + ")");
-    if (bytes.size() - at < 4 + length + 8)
-      break;  // incomplete: a torn tail, or a write in progress
-    std::string_view body(bytes.data() + at + 4, length);
-    uint64_t stored = 0;
-    std::memcpy(&stored, bytes.data() + at + 4 + length, 8);
-    if (stored != XXH3_64bits(body.data(), body.size())) {
-      if (at + 4 + length + 8 == bytes.size()) break;  // the final record is torn
-      return Status::Corruption(journal + " is damaged at offset " + std::to_string(offset) +
-                                " (checksum)");
-    }
-    CASELEDGER_ASSIGN_OR_RETURN(auto key, Decode(body, offset));
-    std::string id(reinterpret_cast<const char*>(key->id.data()), key->id.size());
-    by_stream_[key->stream] = key;
-    by_id_[id] = std::move(key);
-    at += 4 + length + 8;
+  // Replaced by an erasure (in the writer, maybe another process): read the new file
+  // from its start; keys that are still live are in it too.
+  struct stat on_disk {
+  }, open_file{};
+  if (::stat(journal.c_str(), &on_disk) == 0 && ::fstat(fd_, &open_file) == 0 &&
+      on_disk.st_ino != open_file.st_ino) {
+    const int fd = ::open(journal.c_str(), (writable_ ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) return Status::IOError(Errno("cannot open " + journal));
+    ::close(fd_);
+    fd_ = fd;
+    read_end_ = 0;
   }
-  read_end_ += at;
+  CASELEDGER_ASSIGN_OR_RETURN(std::string bytes, ReadFrom(fd_, read_end_, journal));
+  CASELEDGER_ASSIGN_OR_RETURN(
+      size_t used,
+      ForEachFramed(bytes, read_end_, journal,
+                    [&](std::string_view body, uint64_t offset) -> Status {
+                      const std::string id(body.substr(0, 16));
+                      if (erased_.count(id)) {  // destroyed; the writer removes the record
+                        journal_holds_erased_ = true;
+                        return Status::Ok();
+                      }
+                      CASELEDGER_ASSIGN_OR_RETURN(auto key, Decode(body, offset));
+                      by_stream_[key->stream] = key;
+                      by_id_[id] = std::move(key);
+                      return Status::Ok();
+                    }));
+  read_end_ += used;
+  return Status::Ok();
+}
+
+Status KeyStore::ReadNewTombstones() {
+  const std::string path = dir_ + "/erased";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Ok();  // nothing erased yet
+    return Status::IOError(Errno("cannot stat " + path));
+  }
+  if (static_cast<uint64_t>(st.st_size) <= erased_read_end_) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(Errno("cannot open " + path));
+  auto bytes = ReadFrom(fd, erased_read_end_, path);
+  ::close(fd);
+  if (!bytes.ok()) return bytes.status();
+  CASELEDGER_ASSIGN_OR_RETURN(
+      size_t used,
+      ForEachFramed(
+          *bytes, erased_read_end_, path, [&](std::string_view body, uint64_t offset) -> Status {
+            size_t at = 16;
+            auto text = [&]() -> std::optional<std::string> {
+              if (body.size() - at < 2) return std::nullopt;
+              const size_t n =
+                  static_cast<uint8_t>(body[at]) | (static_cast<uint8_t>(body[at + 1]) << 8);
+              if (body.size() - at - 2 < n) return std::nullopt;
+              std::string out(body.substr(at + 2, n));
+              at += 2 + n;
+              return out;
+            };
+            if (body.size() < 16)
+              return Status::Corruption(path + " is damaged at offset " + std::to_string(offset));
+            const std::string id(body.substr(0, 16));
+            auto stream = text();
+            auto child = text();
+            if (!stream || !child || at != body.size())
+              return Status::Corruption(path + " is damaged at offset " + std::to_string(offset));
+            if (auto it = by_id_.find(id); it != by_id_.end()) {
+              if (auto s = by_stream_.find(it->second->stream);
+                  s != by_stream_.end() && s->second == it->second)
+                by_stream_.erase(s);
+              by_id_.erase(it);
+            }
+            erased_streams_.insert(*stream);
+            erased_[id] = Tombstone{std::move(*stream), std::move(*child)};
+            return Status::Ok();
+          }));
+  erased_read_end_ += used;
+  return Status::Ok();
+}
+
+Status KeyStore::RewriteJournal() {
+  const std::string journal = dir_ + "/journal", fresh = dir_ + "/journal.new";
+  CASELEDGER_ASSIGN_OR_RETURN(std::string bytes, ReadFrom(fd_, 0, journal));
+  bytes.resize(std::min<uint64_t>(bytes.size(), read_end_));
+  std::string kept;
+  std::vector<std::pair<uint64_t, size_t>> dropped;  // offset, length in the old file
+  CASELEDGER_RETURN_IF_ERROR(
+      ForEachFramed(bytes, 0, journal, [&](std::string_view body, uint64_t offset) -> Status {
+        if (erased_.count(std::string(body.substr(0, 16))))
+          dropped.emplace_back(offset, 4 + body.size() + 8);
+        else
+          AppendFramed(kept, body);
+        return Status::Ok();
+      }).status());
+  ::unlink(fresh.c_str());  // a rewrite a crash interrupted before its rename
+  const int fd = ::open(fresh.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError(Errno("cannot create " + fresh));
+  Status written = WriteAll(fd, kept, fresh);
+  if (written.ok() && ::fsync(fd) != 0) written = Status::IOError(Errno("cannot sync " + fresh));
+  if (written.ok() && ::rename(fresh.c_str(), journal.c_str()) != 0)
+    written = Status::IOError(Errno("cannot rename " + fresh + " to " + journal));
+  if (written.ok()) written = SyncDir(dir_);
+  if (!written.ok()) {
+    ::close(fd);
+    ::unlink(fresh.c_str());
+    return written;
+  }
+  // The old file's copies of the destroyed records, overwritten before it is let go (no
+  // one reopens it: it has no name now).
+  for (const auto& [offset, length] : dropped) {
+    const std::string zeros(length, '\0');
+    if (::pwrite(fd_, zeros.data(), zeros.size(), static_cast<off_t>(offset)) !=
+        static_cast<ssize_t>(zeros.size()))
+      break;
+  }
+  ::fdatasync(fd_);
+  ::close(fd_);
+  fd_ = fd;
+  read_end_ = kept.size();
+  journal_holds_erased_ = false;
   return Status::Ok();
 }
 
@@ -250,6 +415,9 @@ Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(
       out[i] = it->second;
       continue;
     }
+    if (erased_streams_.count(std::string(r.stream)))
+      return Status::InvalidArgument("the personal data of " + std::string(r.stream) +
+                                     "'s child was erased: no personal field can be added to it");
     if (!writable_)
       return Status::InvalidArgument("the key store is open read-only; no key can be created");
     if (r.stream.size() > 0xffff || r.child_ref.size() > 0xffff)
@@ -273,11 +441,7 @@ Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(
                                                reinterpret_cast<const uint8_t*>(ad.data()),
                                                ad.size(), nullptr, nonce, master_.data());
     body.append(reinterpret_cast<const char*>(sealed), sizeof sealed);
-    const uint32_t length = static_cast<uint32_t>(body.size());
-    records.append(reinterpret_cast<const char*>(&length), 4);
-    records += body;
-    const uint64_t checksum = XXH3_64bits(body.data(), body.size());
-    records.append(reinterpret_cast<const char*>(&checksum), 8);
+    AppendFramed(records, body);
     fresh[key->stream] = key;
     out[i] = key;
     created.push_back(std::move(key));
@@ -306,10 +470,73 @@ Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(
 std::shared_ptr<const ChildKey> KeyStore::Find(const KeyId& id) {
   std::lock_guard lock(mutex_);
   const std::string k(reinterpret_cast<const char*>(id.data()), id.size());
+  // An erasure by the writer counts here at once: a key it destroyed is never used again.
+  if (!ReadNewTombstones().ok()) return nullptr;
   if (auto it = by_id_.find(k); it != by_id_.end()) return it->second;
-  if (!ReadNewRecords().ok()) return nullptr;
+  if (erased_.count(k) || !ReadNewRecords().ok()) return nullptr;
   auto it = by_id_.find(k);
   return it == by_id_.end() ? nullptr : it->second;
+}
+
+bool KeyStore::IsErased(const KeyId& id) {
+  std::lock_guard lock(mutex_);
+  // A damaged file leaves what was read before; Find refuses keys the same way.
+  (void)ReadNewTombstones();
+  return erased_.count(std::string(reinterpret_cast<const char*>(id.data()), id.size())) > 0;
+}
+
+Result<KeyStore::ChildStreams> KeyStore::StreamsOfChild(std::string_view child_ref) {
+  std::lock_guard lock(mutex_);
+  CASELEDGER_RETURN_IF_ERROR(ReadNewRecords());
+  ChildStreams out;
+  std::unordered_set<std::string> seen;
+  for (const auto& [stream, key] : by_stream_)
+    if (key->child_ref == child_ref && seen.insert(stream).second) out.live.push_back(stream);
+  for (const auto& [id, tombstone] : erased_)
+    if (tombstone.child_ref == child_ref && seen.insert(tombstone.stream).second)
+      out.erased.push_back(tombstone.stream);
+  std::sort(out.live.begin(), out.live.end());
+  std::sort(out.erased.begin(), out.erased.end());
+  return out;
+}
+
+Status KeyStore::EraseChild(std::string_view child_ref) {
+  std::lock_guard lock(mutex_);
+  if (!writable_) return Status::InvalidArgument("the key store is open read-only: nothing erased");
+  CASELEDGER_RETURN_IF_ERROR(ReadNewRecords());
+  std::string records;
+  std::vector<std::string> ids;
+  for (const auto& [id, key] : by_id_) {
+    if (key->child_ref != child_ref) continue;
+    AppendFramed(records, TombstoneBody(id, key->stream, key->child_ref));
+    ids.push_back(id);
+  }
+  if (!ids.empty()) {
+    // The tombstones first, durably: from here the keys are never used again.
+    const std::string path = dir_ + "/erased";
+    const bool existed = ::access(path.c_str(), F_OK) == 0;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::IOError(Errno("cannot open " + path));
+    Status s = Status::Ok();
+    size_t done = 0;
+    while (s.ok() && done < records.size()) {
+      const ssize_t n = ::pwrite(fd, records.data() + done, records.size() - done,
+                                 static_cast<off_t>(erased_read_end_ + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        s = Status::IOError(Errno("cannot write " + path));
+      else
+        done += static_cast<size_t>(n);
+    }
+    if (s.ok() && ::fdatasync(fd) != 0) s = Status::IOError(Errno("cannot sync " + path));
+    ::close(fd);
+    if (s.ok() && !existed) s = SyncDir(dir_);
+    CASELEDGER_RETURN_IF_ERROR(s);
+    CASELEDGER_RETURN_IF_ERROR(ReadNewTombstones());  // applies them to the maps
+    journal_holds_erased_ = true;
+  }
+  if (journal_holds_erased_) return RewriteJournal();
+  return Status::Ok();
 }
 
 }  // namespace caseledger::seal

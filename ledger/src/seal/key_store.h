@@ -3,11 +3,19 @@
 // one erases that child's personal data without changing a byte of the log.
 //
 //   DIR/keys/check    written once by Create: proves that a master key is the right one
-//   DIR/keys/journal  append-only records, one per key (docs/format.md "Key store")
+//   DIR/keys/journal  records, one per live key (docs/format.md "Key store")
+//   DIR/keys/erased   append-only records, one per destroyed key: its id, stream, child
 //
 // Guarantees: EnsureKeys returns only after every new key is fsync'd, so no event is ever
 // written under a key that a crash could lose. A torn final record (a crash mid-write)
 // is dropped on open: no event can use it, since its fsync never returned. Thread-safe.
+//
+// Erasure (EraseChild) destroys keys physically: their ids are added to `erased`
+// (durable first), then the journal is rewritten without their records (a new file,
+// fsync'd, renamed over the old one) and the old file's copies of those records are
+// overwritten with zeros before it is closed. A crash in between leaves the ids in
+// `erased`: no one uses them, and the next writable Open finishes the rewrite. An erased
+// key's stream never gets a new key.
 #pragma once
 
 #include <array>
@@ -18,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "caseledger/status.h"
@@ -57,12 +66,25 @@ class KeyStore {
   Result<std::vector<std::shared_ptr<const ChildKey>>> EnsureKeys(
       std::span<const KeyRequest> requests);
   // The key with this id, or nullptr (never created, or erased). Reads what another
-  // process has added since the last look before giving up.
+  // process has added or erased since the last look.
   std::shared_ptr<const ChildKey> Find(const KeyId& id);
+  // True if the key with this id was destroyed (EraseChild).
+  bool IsErased(const KeyId& id);
+
+  // The streams whose keys belong to `child_ref`, live or already erased.
+  struct ChildStreams {
+    std::vector<std::string> live, erased;
+  };
+  Result<ChildStreams> StreamsOfChild(std::string_view child_ref);
+  // Destroys every live key of `child_ref` (see above). Writable stores only.
+  Status EraseChild(std::string_view child_ref);
 
  private:
   KeyStore() = default;
-  Status ReadNewRecords();  // mutex_ held
+  Status ReadNewRecords();     // mutex_ held
+  Status ReadNewTombstones();  // mutex_ held
+  // Rewrites the journal without the records of erased keys (mutex_ held, writable).
+  Status RewriteJournal();
   Result<std::shared_ptr<const ChildKey>> Decode(std::string_view body, uint64_t offset) const;
 
   std::string dir_;
@@ -74,6 +96,14 @@ class KeyStore {
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const ChildKey>> by_stream_;
   std::unordered_map<std::string, std::shared_ptr<const ChildKey>> by_id_;  // id bytes as key
+
+  struct Tombstone {
+    std::string stream, child_ref;
+  };
+  std::unordered_map<std::string, Tombstone> erased_;  // by id bytes
+  std::unordered_set<std::string> erased_streams_;
+  uint64_t erased_read_end_ = 0;       // bytes of DIR/keys/erased read so far
+  bool journal_holds_erased_ = false;  // a record of an erased key is still in the journal
 };
 
 }  // namespace caseledger::seal

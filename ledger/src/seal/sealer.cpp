@@ -142,7 +142,11 @@ Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
           return Status::Corruption(path + ": a sealed field of the wrong shape");
         std::memcpy(id.data(), key_id.begin(), id.size());
         auto key = keys.Find(id);
-        if (!key) return Status::Ok();  // no key (erased, or another ledger's): stays sealed
+        if (!key) {
+          // Erased: marked so for every reader. Otherwise (another ledger's key): sealed.
+          if (keys.IsErased(id)) field.setErased(capnp::Data::Reader(id.data(), id.size()));
+          return Status::Ok();
+        }
         std::string clear(ciphertext.size() - kTag, '\0');
         const std::string ad = Ad(id, stream, type, path);
         if (crypto_aead_xchacha20poly1305_ietf_decrypt(

@@ -7,7 +7,8 @@
 // A payload is an unpacked Cap'n Proto message whose root is the type's struct. Personal
 // fields (type Sealed) travel in clear between a caller and the ledger; the ledger seals
 // them before anything is written (ledger/src/seal/). In JSON a Sealed field is a plain
-// string; one the reader may not open is written as {"sealed": "<key id, hex>"}.
+// string; one the reader may not open is written as {"sealed": "<key id, hex>"}, and one
+// whose child was erased (its key destroyed) as {"erased": "<key id, hex>"}.
 #pragma once
 
 #include <capnp/dynamic.h>

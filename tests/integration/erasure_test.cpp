@@ -1,0 +1,305 @@
+// caseledger erase: a child's personal data erased for good by destroying the child's
+// keys, while verify, proofs and earlier checkpoints stay valid. The raw files of the
+// ledger directory are searched for what must be gone: the child's name and free text,
+// the child's key in clear, and the key's sealed record.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "caseledger/case_events.h"
+#include "caseledger/checkpoint.h"
+#include "caseledger/ledger.h"
+#include "files.h"
+#include "run_program.h"
+#include "scenario_ledger.h"
+#include "seal/key_store.h"
+#include "seal/master_key.h"
+#include "temp_dir.h"
+
+namespace caseledger {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Describe;
+using testing::ProgramRun;
+using testing::RunProgram;
+using testing::ScenarioLedger;
+using testing::TempDir;
+
+constexpr const char* kName = "Li Mei";
+constexpr const char* kRationale = "Grandfather Zhang Jianguo drinks at night";
+constexpr const char* kOtherName = "Wang Fang";
+
+std::string CaseOpened(const std::string& child, const std::string& name) {
+  return R"({"childRef":")" + child + R"(","name":")" + name +
+         R"(","sex":"female","ageBand":"6-11","communityCode":"130111200201",)"
+         R"("identificationChannel":"home_visit","owner":"w-1","agency":"county"})";
+}
+
+// The file under `dir` holding `needle`, or "" if none does.
+std::string FileHolding(const std::string& dir, const std::string& needle) {
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    if (bytes.find(needle) != std::string::npos) return entry.path().string();
+  }
+  return "";
+}
+
+// One event of `type` occurring now, its payload from the catalogue's JSON.
+AppendRequest OneEvent(const std::string& stream, const std::string& type,
+                       const std::string& json) {
+  AppendRequest request;
+  request.stream = stream;
+  ProposedEvent& e = request.events.emplace_back();
+  e.id = EventId::Random();
+  e.type = type;
+  e.occurred_at = Now();
+  auto payload = PayloadFromJson(**LookupEventType(type), json);
+  EXPECT_TRUE(payload.ok()) << payload.status().ToString();
+  if (payload.ok()) e.payload = *payload;
+  return request;
+}
+
+std::string Bytes(const uint8_t* data, size_t size) {
+  return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+// Two cases of child c-1 (the second after a re-referral), one of child c-2.
+class Erasure : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
+    ScenarioLedger s(dir_);
+    s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpened("c-1", kName));
+    s.Append("case-1", "RiskAssessed", s.DaysAgo(39), "w-1",
+             std::string(R"({"level":"high","rationale":")") + kRationale + R"("})");
+    s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpened("c-2", kOtherName));
+    s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpened("c-1", kName));
+  }
+
+  ProgramRun Cli(std::vector<std::string> args) { return RunProgram(CASELEDGER_BIN, args, 60); }
+  ProgramRun Erase(const std::string& child, const std::string& reason) {
+    return Cli({"erase", dir_, "--child", child, "--reason", reason, "--master-key-file", key_});
+  }
+
+  std::unique_ptr<Ledger> Open(bool read_only = false) {
+    LedgerOptions options;
+    options.master_key_file = key_;
+    options.read_only = read_only;
+    auto ledger = Ledger::Open(dir_, options);
+    EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
+    return ledger.ok() ? std::move(*ledger) : nullptr;
+  }
+
+  // The JSON data of event `version` of `stream`, personal fields opened where `ledger` can.
+  static std::string Data(Ledger& ledger, const std::string& stream, StreamVersion version) {
+    auto events = ledger.ReadStream(stream, version, Direction::kForward, 1);
+    EXPECT_TRUE(events.ok() && events->size() == 1) << stream << "@" << version;
+    if (!events.ok() || events->empty()) return "";
+    OpenPersonalFieldsWherePossible(ledger, *events);
+    auto json =
+        PayloadToJson(**LookupEventType(events->front().event.type), events->front().event.payload);
+    return json.ok() ? *json : json.status().ToString();
+  }
+
+  // The key that seals case `stream`, and its sealed record in DIR/keys/journal (nonce and
+  // sealed key), read white-box before anything is erased.
+  struct KeyEvidence {
+    std::string key, sealed_record;
+  };
+  KeyEvidence EvidenceOf(const std::string& stream) {
+    auto ledger = Open(/*read_only=*/true);
+    KeyEvidence out;
+    if (!ledger) return out;
+    auto events = ledger->ReadStream(stream, 0, Direction::kForward, 1);
+    EXPECT_TRUE(events.ok() && !events->empty());
+    // {"sealed": "<key id>"} as stored: the id of the stream's key.
+    auto stored = PayloadToJson(**LookupEventType("CaseOpened"), events->front().event.payload);
+    EXPECT_TRUE(stored.ok());
+    const size_t at = stored->find(R"({"sealed":")");
+    EXPECT_NE(at, std::string::npos) << *stored;
+    const std::string hex = stored->substr(at + 11, 32);
+    seal::KeyId id{};
+    EXPECT_TRUE(HexToBytes(hex, id, "key id").ok()) << hex;
+    auto master = seal::LoadMasterKey(key_);
+    EXPECT_TRUE(master.ok());
+    auto store = seal::KeyStore::Open(dir_ + "/keys", *master, ledger->LedgerId(), false);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return out;
+    auto key = (*store)->Find(id);
+    EXPECT_NE(key, nullptr);
+    if (!key) return out;
+    out.key = Bytes(key->key.data(), key->key.size());
+    // Journal body: id (16), u16 + stream, u16 + child ref, nonce (24), sealed key (48).
+    const std::string journal = testing::ReadFile(dir_ + "/keys/journal");
+    const size_t body = journal.find(Bytes(id.data(), id.size()));
+    EXPECT_NE(body, std::string::npos);
+    const size_t nonce = body + 16 + 2 + stream.size() + 2 + key->child_ref.size();
+    out.sealed_record = journal.substr(nonce, 24 + 48);
+    EXPECT_EQ(out.sealed_record.size(), 72u);
+    return out;
+  }
+
+  TempDir tmp_;
+  std::string dir_ = tmp_.Sub("ledger");
+  std::string key_ = dir_ + ".key";
+};
+
+TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHolds) {
+  const KeyEvidence first = EvidenceOf("case-1"), second = EvidenceOf("case-5");
+  ASSERT_EQ(first.key.size(), 32u);
+  ASSERT_EQ(second.key.size(), 32u);
+  // Before: the sealed keys are in the key store, and the master key opens the name.
+  EXPECT_EQ(FileHolding(dir_, first.sealed_record), dir_ + "/keys/journal");
+  EXPECT_EQ(FileHolding(dir_, second.sealed_record), dir_ + "/keys/journal");
+  {
+    auto ledger = Open();
+    ASSERT_NE(ledger, nullptr);
+    EXPECT_NE(Data(*ledger, "case-1", 0).find(kName), std::string::npos);
+  }
+  // A checkpoint signed before the erasure, held by an auditor.
+  const std::string signing = tmp_.Sub("signing.key"), held = tmp_.Sub("held.json");
+  ASSERT_EQ(Cli({"keygen", "--out", signing}).exit_code, 0);
+  ProgramRun signed_run = Cli({"checkpoint", dir_, "--key", signing});
+  ASSERT_EQ(signed_run.exit_code, 0) << Describe(signed_run);
+  ASSERT_EQ(Cli({"checkpoint", dir_, "--export", held}).exit_code, 0);
+
+  ProgramRun erased = Erase("c-1", "Guardian's request, ticket 2026-118");
+  ASSERT_EQ(erased.exit_code, 0) << Describe(erased);
+  EXPECT_NE(erased.out.find("case-1, case-5"), std::string::npos) << erased.out;
+
+  // Nothing of it is left in any file of the ledger directory or beside it.
+  for (const std::string& needle :
+       {first.key, second.key, first.sealed_record, second.sealed_record, std::string(kName),
+        std::string(kRationale)}) {
+    EXPECT_EQ(FileHolding(tmp_.path(), needle), "")
+        << "still on disk (" << needle.size() << " bytes)";
+  }
+
+  auto ledger = Open();
+  ASSERT_NE(ledger, nullptr);
+  // The child's fields read as erased, with the master key; the other child's are intact.
+  const std::string name = Data(*ledger, "case-1", 0);
+  EXPECT_NE(name.find(R"("name":{"erased":")"), std::string::npos) << name;
+  EXPECT_NE(Data(*ledger, "case-1", 1).find(R"("rationale":{"erased":")"), std::string::npos);
+  EXPECT_NE(Data(*ledger, "case-5", 0).find(R"("name":{"erased":")"), std::string::npos);
+  EXPECT_NE(Data(*ledger, "case-2", 0).find(kOtherName), std::string::npos);
+  // The request and its completion are recorded in each of the child's cases.
+  for (const std::string stream : {"case-1", "case-5"}) {
+    auto events = ledger->ReadStream(stream, 0, Direction::kForward, 100);
+    ASSERT_TRUE(events.ok());
+    ASSERT_GE(events->size(), 3u);
+    const RecordedEvent& requested = (*events)[events->size() - 2];
+    const RecordedEvent& completed = events->back();
+    EXPECT_EQ(requested.event.type, "ErasureRequested") << stream;
+    EXPECT_EQ(completed.event.type, "ErasureCompleted") << stream;
+    EXPECT_NE(Data(*ledger, stream, requested.stream_version).find("ticket 2026-118"),
+              std::string::npos);
+  }
+  // No personal field can be added to an erased child's case.
+  const AppendRequest more = OneEvent("case-1", "NoteAdded", R"({"text":"new"})");
+  auto refused = ledger->Append(more);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("erased"), std::string::npos)
+      << refused.status().ToString();
+  const uint64_t size = ledger->CommittedPosition();
+  ledger.reset();
+
+  // Every hash still holds: verify, and the checkpoint signed before the erasure.
+  ProgramRun verify =
+      Cli({"verify", dir_, "--trusted-checkpoint", held, "--public-key", signing + ".pub"});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+
+  // Running it again finds nothing to do and appends nothing.
+  ProgramRun again = Erase("c-1", "Guardian's request, ticket 2026-118");
+  EXPECT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_NE(again.out.find("erased already"), std::string::npos) << again.out;
+  EXPECT_EQ(Open(true)->CommittedPosition(), size);
+}
+
+TEST_F(Erasure, RefusedRequestsChangeNothing) {
+  const std::string journal_before = testing::ReadFile(dir_ + "/keys/journal");
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::string wrong_key = tmp_.Sub("wrong.key");
+  ASSERT_TRUE(CreateMasterKeyFile(wrong_key).ok());
+  const std::vector<Case> cases = {
+      {{"erase", dir_, "--child", "c-404", "--reason", "x", "--master-key-file", key_},
+       "no personal data of child \"c-404\""},
+      {{"erase", dir_, "--child", "c-1", "--reason", "  ", "--master-key-file", key_}, "--reason"},
+      {{"erase", dir_, "--child", "c-1", "--reason", "x", "--master-key-file", wrong_key},
+       "wrong master key"},
+      {{"erase", dir_, "--child", "c-1", "--reason", "x"}, "master key"},
+      {{"erase", dir_, "--reason", "x", "--master-key-file", key_}, "--child"},
+  };
+  for (const Case& c : cases) {
+    ProgramRun run = Cli(c.args);
+    EXPECT_NE(run.exit_code, 0) << Describe(run);
+    EXPECT_NE(run.err.find(c.says), std::string::npos) << c.says << "\n" << Describe(run);
+  }
+  EXPECT_EQ(testing::ReadFile(dir_ + "/keys/journal"), journal_before);
+  EXPECT_FALSE(fs::exists(dir_ + "/keys/erased"));
+  auto ledger = Open(true);
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(ledger->CommittedPosition(), 4u);
+  EXPECT_NE(Data(*ledger, "case-1", 0).find(kName), std::string::npos);
+}
+
+// A crash after the tombstones were made durable but before the journal was rewritten:
+// the old journal, with the key's record, is what the disk holds. The next writer finishes
+// the erasure; until then no one uses the key.
+TEST_F(Erasure, ACrashBeforeTheJournalIsRewrittenIsFinishedByTheNextWriter) {
+  const KeyEvidence evidence = EvidenceOf("case-1");
+  const std::string journal = dir_ + "/keys/journal";
+  const std::string before = testing::ReadFile(journal);
+  {
+    auto ledger = Open();
+    ASSERT_NE(ledger, nullptr);
+    auto erased = ledger->EraseChild("c-1", "request", Actor{"adm", "admin", ""});
+    ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  }
+  testing::WriteFile(journal, before);  // the state the crash left
+  ASSERT_EQ(FileHolding(dir_, evidence.sealed_record), journal);
+  {
+    // A reader does not use it,
+    auto reader = Open(/*read_only=*/true);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_NE(Data(*reader, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+  }
+  // and the next writer removes it.
+  auto writer = Open();
+  ASSERT_NE(writer, nullptr);
+  EXPECT_EQ(FileHolding(dir_, evidence.sealed_record), "");
+  EXPECT_NE(Data(*writer, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+  EXPECT_NE(Data(*writer, "case-2", 0).find(kOtherName), std::string::npos);
+}
+
+// A reader that opened the ledger (and so the child's key) before the erasure stops
+// opening the child's fields at once: it looks for new tombstones at every key lookup.
+TEST_F(Erasure, AReaderOpenedBeforeTheErasureStopsOpeningTheChildsFields) {
+  auto writer = Open();
+  ASSERT_NE(writer, nullptr);
+  auto reader = Open(/*read_only=*/true);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_NE(Data(*reader, "case-1", 0).find(kName), std::string::npos);
+  ASSERT_TRUE(writer->EraseChild("c-1", "request", Actor{"adm", "admin", ""}).ok());
+  EXPECT_NE(Data(*reader, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+  EXPECT_NE(Data(*reader, "case-2", 0).find(kOtherName), std::string::npos);
+  // A key created after the erasure, in the journal that replaced the one the reader
+  // opened, opens too.
+  const AppendRequest opening = OneEvent("case-7", "CaseOpened", CaseOpened("c-7", "Zhao Lei"));
+  ASSERT_TRUE(writer->Append(opening).ok());
+  ASSERT_TRUE(reader->Refresh().ok());
+  EXPECT_NE(Data(*reader, "case-7", 0).find("Zhao Lei"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace caseledger
