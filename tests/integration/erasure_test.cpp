@@ -174,7 +174,11 @@ TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHold
   ASSERT_EQ(erased.exit_code, 0) << Describe(erased);
   EXPECT_NE(erased.out.find("case-1, case-5"), std::string::npos) << erased.out;
 
-  // Nothing of it is left in any file of the ledger directory or beside it.
+  // A backup taken after the erasure holds none of it either.
+  ProgramRun backup = Cli({"backup", dir_, tmp_.Sub("backup-after"), "--master-key-file", key_});
+  ASSERT_EQ(backup.exit_code, 0) << Describe(backup);
+
+  // Nothing of it is left in any file of the ledger directory, the backup, or beside them.
   for (const std::string& needle :
        {first.key, second.key, first.sealed_record, second.sealed_record, std::string(kName),
         std::string(kRationale)}) {
@@ -299,6 +303,37 @@ TEST_F(Erasure, AReaderOpenedBeforeTheErasureStopsOpeningTheChildsFields) {
   ASSERT_TRUE(writer->Append(opening).ok());
   ASSERT_TRUE(reader->Refresh().ok());
   EXPECT_NE(Data(*reader, "case-7", 0).find("Zhao Lei"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace caseledger
+
+namespace caseledger {
+namespace {
+
+// The figures never used personal data, so an erasure changes none of them.
+TEST(ErasureFigures, EveryFigureIsTheSameAfterTheErasure) {
+  ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
+  TempDir tmp;
+  ScenarioLedger s(tmp.Sub("ledger"));
+  s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpened("c-1", kName));
+  s.Append("case-1", "RiskAssessed", s.DaysAgo(39), "w-1",
+           std::string(R"({"level":"high","rationale":")") + kRationale + R"("})");
+  s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpened("c-2", kOtherName));
+  s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpened("c-1", kName));
+  const std::vector<std::pair<std::string, std::string>> queries = {{"caseload", "open_cases"},
+                                                                    {"caseload", "overdue"},
+                                                                    {"caseload", "caseload_bands"},
+                                                                    {"referrals", "by_state"}};
+  std::vector<std::string> before;
+  for (const auto& [plugin, query] : queries) before.push_back(s.QueryCsv(plugin, query));
+  ASSERT_NE(before[0].find("13,w-1,3,1,0,0,2"), std::string::npos) << before[0];
+
+  auto erased = s.ledger().EraseChild("c-1", "request", Actor{"adm", "admin", ""});
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  ASSERT_EQ(erased->completed.size(), 2u);
+  for (size_t i = 0; i < queries.size(); ++i)
+    EXPECT_EQ(s.QueryCsv(queries[i].first, queries[i].second), before[i]) << queries[i].second;
 }
 
 }  // namespace
