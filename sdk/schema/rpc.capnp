@@ -129,6 +129,9 @@ interface Session @0x8781324eaf90d0fc {
   # The record at a position as the Merkle tree hashed it (personal fields sealed), for an
   # inclusion proof document. Auditors only, as readAll.
   readRecord @12 (position :UInt64) -> (status :Status, record :Data);
+  # Erases a child's personal data (the child's keys destroyed; docs/privacy.md). Admins.
+  eraseChild @13 (childRef :Text, reason :Text)
+      -> (status :Status, streams :List(Text), alreadyErased :Bool);
 }
 
 interface EventSubscription @0xdd28846e32b6c2ca {

@@ -231,8 +231,9 @@ std::vector<Try> Attempt(Operation operation, Client& c, const std::string& w,
                                R"("locationCode":"130111200","agency":"county-a"})",
                            ExpectedVersion::NoStream())};
     case Operation::kErase:
-      return {R::AppendOne(c, "case-to-erase", "ErasureRequested",
-                           R"({"childRef":"c-erase","reason":"the guardian asked"})")};
+      // Through eraseChild: the request and its completion in the child's one case.
+      return {
+          {"erase child c-erase", c.EraseChild("c-erase", "the guardian asked").status(), 2, 0}};
   }
   return {};
 }

@@ -467,3 +467,46 @@ TEST_F(Server, ABatchMayOpenACaseAndGoOnWithItInALaterRequest) {
 
 }  // namespace
 }  // namespace caseledger
+
+namespace caseledger {
+namespace {
+
+// Erasure through the server: admins only, through eraseChild (never a raw append of its
+// events), and from then on every reader gets the child's fields as erased.
+TEST_F(Server, AnAdminErasesAChildAndEveryReaderGetsItsFieldsAsErased) {
+  auto admin = Connect("adm");
+  auto cw = Connect("cw-1");
+  ASSERT_NE(admin, nullptr);
+  ASSERT_NE(cw, nullptr);
+  auto raw = admin->Append(Request("case-1", {Event("ErasureCompleted", R"({"childRef":"c-1"})")}));
+  ASSERT_FALSE(raw.ok());
+  EXPECT_EQ(raw.status().code(), StatusCode::kPermissionDenied) << raw.status().ToString();
+  EXPECT_NE(raw.status().message().find("written by the erasure"), std::string::npos);
+  auto not_admin = cw->EraseChild("c-1", "tidying up");
+  ASSERT_FALSE(not_admin.ok());
+  EXPECT_EQ(not_admin.status().code(), StatusCode::kPermissionDenied);
+
+  auto erased = admin->EraseChild("c-1", "Guardian's request, ticket 2026-118");
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_EQ(erased->streams, std::vector<std::string>{"case-1"});
+  EXPECT_FALSE(erased->already_erased);
+
+  auto history = cw->ReadStream("case-1", 0, Direction::kForward, 100, "follow-up");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 3u);
+  auto opened = PayloadToJson(**LookupEventType("CaseOpened"), history->front().event.payload);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_NE(opened->find(R"("name":{"erased":")"), std::string::npos) << *opened;
+  EXPECT_EQ(opened->find("Li Mei"), std::string::npos);
+  EXPECT_EQ((*history)[1].event.type, "ErasureRequested");
+  EXPECT_EQ((*history)[2].event.type, "ErasureCompleted");
+  EXPECT_EQ((*history)[2].recorded_by, "worker:adm");
+
+  auto again = admin->EraseChild("c-1", "Guardian's request, ticket 2026-118");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->already_erased);
+  EXPECT_EQ(admin->EraseChild("c-404", "x").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace caseledger

@@ -3,6 +3,7 @@
 // completion in the child's case streams. Every hash, proof and checkpoint stays valid.
 #include <iostream>
 
+#include "caseledger/client.h"
 #include "command_support.h"
 #include "commands.h"
 
@@ -22,7 +23,8 @@ Backups made before the erasure still hold the key, sealed under the master key:
 docs/privacy.md (rotate the master key to shred them too).
 
 Needs the master key (--master-key-file or CASELEDGER_MASTER_KEY_FILE) and the ledger
-as its writer (while `caseledger serve` owns DIR, an admin erases through the server).
+as its writer. While `caseledger serve` owns DIR, an admin erases through it:
+  caseledger erase --server 127.0.0.1:7400 --token clt_... --child c-7f3a91 --reason "..."
 
 Example:
   caseledger erase /srv/ledger --child c-7f3a91 --master-key-file /etc/caseledger/master.key \
@@ -33,7 +35,8 @@ Example:
 
 void AddEraseCommand(CLI::App& app) {
   struct Args {
-    std::string dir, child, reason, actor;
+    LedgerTarget target;
+    std::string child, reason, actor;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
@@ -41,7 +44,7 @@ void AddEraseCommand(CLI::App& app) {
       "Erase a child's personal data for good (destroys the child's keys); every proof "
       "stays valid");
   cmd->footer(kFooter);
-  AddDirArgument(*cmd, args->dir);
+  AddLedgerTarget(*cmd, args->target);
   cmd->add_option("--child", args->child, "The child, as CaseOpened's childRef names it")
       ->required();
   cmd->add_option("--reason", args->reason,
@@ -49,26 +52,35 @@ void AddEraseCommand(CLI::App& app) {
       ->required();
   cmd->add_option(
          "--actor", args->actor,
-         R"(Who erases, as your system states it: {"user":"adm-1","role":"admin"} (default: the unix user))")
+         R"(Who erases, as your system states it: {"user":"adm-1","role":"admin"} (default: the unix user; not with --server, where it is the token's worker))")
       ->type_name("JSON");
   cmd->callback([args] {
     const std::string name = "erase";
-    const Actor actor = CommandActor(name, args->actor);
-    auto ledger = OpenForWriting(name, args->dir);
-    auto erased = ledger->EraseChild(args->child, args->reason, actor);
+    CheckLedgerTarget(name, args->target, {});
+    Result<ErasureResult> erased = ErasureResult{};
+    if (args->target.remote()) {
+      if (!args->actor.empty())
+        Fail(name, Status::InvalidArgument(
+                       "--actor: not with --server: the eraser is the token's worker"));
+      erased = ConnectToServer(name, args->target)->EraseChild(args->child, args->reason);
+    } else {
+      const Actor actor = CommandActor(name, args->actor);
+      auto ledger = OpenForWriting(name, args->target.dir);
+      auto done = ledger->EraseChild(args->child, args->reason, actor);
+      if (done.ok())
+        erased = ErasureResult{done->streams, done->requested.empty() && done->completed.empty()};
+      else
+        erased = done.status();
+    }
     if (!erased.ok()) Fail(name, erased.status());
     std::string streams;
     for (const std::string& s : erased->streams) streams += (streams.empty() ? "" : ", ") + s;
-    if (erased->requested.empty() && erased->completed.empty()) {
+    if (erased->already_erased) {
       std::cout << "child " << args->child << " was erased already (" << streams
                 << "): nothing left to do\n";
       return;
     }
-    std::cout << "erased the personal data of child " << args->child << " in " << streams;
-    if (!erased->completed.empty())
-      std::cout << " (ErasureCompleted at position " << erased->completed.back().last_position
-                << ")";
-    std::cout << "\n";
+    std::cout << "erased the personal data of child " << args->child << " in " << streams << "\n";
   });
 }
 

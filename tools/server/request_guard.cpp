@@ -156,6 +156,13 @@ Status RequestGuard::CheckRequest(const Principal& who, const AppendRequest& req
     auto context = [&](const Status& s) {
       return s.WithContext("event " + std::to_string(i) + " (" + e.type + ")");
     };
+    if (e.type == "ErasureRequested" || e.type == "ErasureCompleted")
+      // Only an erasure writes these, so that an ErasureCompleted always means the keys
+      // are gone.
+      return context(Status::PermissionDenied(
+          e.type +
+          " is written by the erasure itself (eraseChild, `caseledger erase`), never "
+          "appended by a client"));
     std::string type = e.type;
     std::string payload = e.payload;
     if (e.type == "EntryVoided") {

@@ -382,6 +382,22 @@ class SessionImpl final : public rpc::Session::Server {
         });
   }
 
+  kj::Promise<void> eraseChild(EraseChildContext call) override {
+    std::string child = call.getParams().getChildRef(), reason = call.getParams().getReason();
+    return Blocking<Ledger::Erasure>(
+        call,
+        [child, reason](ServerContext& context, const Principal& who) -> Result<Ledger::Erasure> {
+          CASELEDGER_RETURN_IF_ERROR(Authorize(who, Operation::kErase, Scope{}));
+          return context.ledger.EraseChild(child, reason, ActorOf(who), who.RecordedBy());
+        },
+        [](EraseChildContext& c, const Ledger::Erasure& erased) {
+          auto results = c.getResults();
+          auto streams = results.initStreams(static_cast<unsigned>(erased.streams.size()));
+          for (unsigned i = 0; i < erased.streams.size(); ++i) streams.set(i, erased.streams[i]);
+          results.setAlreadyErased(erased.requested.empty() && erased.completed.empty());
+        });
+  }
+
   kj::Promise<void> latestCheckpoint(LatestCheckpointContext call) override {
     return Blocking<std::string>(
         call,

@@ -78,6 +78,12 @@ class EmbeddedClient final : public Client {
     return ledger_->ProveConsistency(first_size, second_size);
   }
 
+  Result<ErasureResult> EraseChild(std::string_view child_ref, std::string_view reason) override {
+    CASELEDGER_ASSIGN_OR_RETURN(auto erased,
+                                ledger_->EraseChild(child_ref, reason, Actor{principal_, "", ""}));
+    return ErasureResult{erased.streams, erased.requested.empty() && erased.completed.empty()};
+  }
+
   Result<std::string> LatestCheckpoint() override {
     CASELEDGER_ASSIGN_OR_RETURN(auto store, ReadCheckpointStore(dir_));
     if (store.checkpoints.empty())

@@ -59,6 +59,12 @@ struct ClientIdentity {
   std::array<uint8_t, 16> ledger_id{};  // the ledger's id (proofs and checkpoints name it)
 };
 
+// What Client::EraseChild did.
+struct ErasureResult {
+  std::vector<std::string> streams;  // the child's case streams
+  bool already_erased = false;       // nothing was left to do
+};
+
 class Client {
  public:
   virtual ~Client() = default;
@@ -111,6 +117,11 @@ class Client {
   // `caseledger verify --proof` check them against a signed checkpoint.
   virtual Result<InclusionProof> ProveInclusion(Position position, uint64_t tree_size) = 0;
   virtual Result<ConsistencyProof> ProveConsistency(uint64_t first_size, uint64_t second_size) = 0;
+  // Erases the personal data of child `child_ref` for good (`caseledger erase`; the
+  // ledger's EraseChild: the child's keys are destroyed, every proof stays valid).
+  // Remotely for admins only, recorded as the worker; kNotFound if no key names the child.
+  virtual Result<ErasureResult> EraseChild(std::string_view child_ref, std::string_view reason) = 0;
+
   // The latest signed checkpoint, as the JSON document `caseledger checkpoint --export`
   // writes (docs/checkpoints.md). kNotFound if none was signed yet.
   virtual Result<std::string> LatestCheckpoint() = 0;

@@ -235,6 +235,20 @@ class RemoteClient final : public Client {
     });
   }
 
+  Result<ErasureResult> EraseChild(std::string_view child_ref, std::string_view reason) override {
+    return Call([&]() -> Result<ErasureResult> {
+      auto call = Session().eraseChildRequest();
+      call.setChildRef(Text(std::string(child_ref)));
+      call.setReason(Text(std::string(reason)));
+      auto response = call.send().wait(Wait());
+      CASELEDGER_RETURN_IF_ERROR(FromRpc(response.getStatus()));
+      ErasureResult result;
+      for (auto stream : response.getStreams()) result.streams.emplace_back(stream);
+      result.already_erased = response.getAlreadyErased();
+      return result;
+    });
+  }
+
   Result<std::string> LatestCheckpoint() override {
     return Call([&]() -> Result<std::string> {
       auto response = Session().latestCheckpointRequest().send().wait(Wait());
