@@ -220,6 +220,18 @@ TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHold
       Cli({"verify", dir_, "--trusted-checkpoint", held, "--public-key", signing + ".pub"});
   EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
 
+  // The backup taken after the erasure restores a ledger where the child stays erased.
+  ProgramRun restore = Cli({"restore", tmp_.Sub("backup-after"), tmp_.Sub("restored")});
+  ASSERT_EQ(restore.exit_code, 0) << Describe(restore);
+  {
+    LedgerOptions options;
+    options.master_key_file = key_;
+    auto restored = Ledger::Open(tmp_.Sub("restored"), options);
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    EXPECT_NE(Data(**restored, "case-1", 0).find(R"("name":{"erased":")"), std::string::npos);
+    EXPECT_NE(Data(**restored, "case-2", 0).find(kOtherName), std::string::npos);
+  }
+
   // Running it again finds nothing to do and appends nothing.
   ProgramRun again = Erase("c-1", "Guardian's request, ticket 2026-118");
   EXPECT_EQ(again.exit_code, 0) << Describe(again);

@@ -11,7 +11,8 @@
 //   - DIR/keys/{check,journal}, read after N is fixed: a child key is fsync'd before any
 //     event that uses it, so the journal then holds every key events 1..N need. A torn final
 //     journal record is cut by the writer when the restored ledger is first opened with
-//     the master key.
+//     the master key. Then DIR/keys/erased (the destroyed keys), so that it is never older
+//     than the journal copied.
 // DIR/index and DIR/views are derived and belong to the processes that own them; DIR/run
 // is the running processes'. None is copied; Restore rebuilds the index from the log.
 #include "caseledger/backup.h"
@@ -287,6 +288,17 @@ Result<BackupSummary> WriteBackup(const std::string& dir, const std::string& des
         dir + "/keys", dest + "/keys", 0700,
         [](const std::string& name) { return name == "check" || name == "journal"; },
         &summary.bytes));
+    // The erased keys' tombstones after the journal: an erasure between the two reads then
+    // leaves the copy with a tombstone whose key record may still be in the copied journal
+    // (the restored writer removes it), never with a journal that lost a key whose
+    // tombstone is missing.
+    if (fs::exists(dir + "/keys/erased", ec)) {
+      CASELEDGER_ASSIGN_OR_RETURN(std::string erased,
+                                  util::ReadSmallFile(dir + "/keys/erased", kMaxMetaFileBytes));
+      CASELEDGER_RETURN_IF_ERROR(
+          WriteWholeFile(dest + "/keys/erased", erased, 0600, &summary.bytes));
+      CASELEDGER_RETURN_IF_ERROR(util::SyncDir(dest + "/keys"));
+    }
   }
   const std::array<uint8_t, 16> ledger_id = ledger->LedgerId();
   opened.reset();
