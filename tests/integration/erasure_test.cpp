@@ -350,3 +350,93 @@ TEST(ErasureFigures, EveryFigureIsTheSameAfterTheErasure) {
 
 }  // namespace
 }  // namespace caseledger
+
+namespace caseledger {
+namespace {
+
+// caseledger keys rotate: the old master key opens nothing afterwards, here or in a
+// backup taken afterwards; a backup taken before still needs the old one.
+TEST_F(Erasure, RotatingTheMasterKeyLeavesTheOldOneUseless) {
+  const std::string before_backup = tmp_.Sub("backup-before");
+  ASSERT_EQ(Cli({"backup", dir_, before_backup, "--master-key-file", key_}).exit_code, 0);
+  ASSERT_EQ(Erase("c-1", "request").exit_code, 0);
+  const std::string old_journal = testing::ReadFile(dir_ + "/keys/journal");
+
+  const std::string next = tmp_.Sub("next.key");
+  ProgramRun rotated =
+      Cli({"keys", "rotate", dir_, "--master-key-file", key_, "--new-master-key-file", next});
+  ASSERT_EQ(rotated.exit_code, 0) << Describe(rotated);
+  EXPECT_TRUE(fs::exists(next));
+  EXPECT_NE(testing::ReadFile(dir_ + "/keys/journal"), old_journal);
+  EXPECT_FALSE(fs::exists(dir_ + "/keys.new"));
+  EXPECT_FALSE(fs::exists(dir_ + "/keys.old"));
+
+  // The old key is refused; the new one opens the live children, the erased stay erased.
+  LedgerOptions old_options;
+  old_options.master_key_file = key_;
+  auto refused = Ledger::Open(dir_, old_options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("wrong master key"), std::string::npos);
+  key_ = next;
+  {
+    auto ledger = Open();
+    ASSERT_NE(ledger, nullptr);
+    EXPECT_NE(Data(*ledger, "case-2", 0).find(kOtherName), std::string::npos);
+    EXPECT_NE(Data(*ledger, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+    // New children get keys under the new master key too.
+    ASSERT_TRUE(ledger->Append(OneEvent("case-8", "CaseOpened", CaseOpened("c-8", "Sun Li"))).ok());
+    EXPECT_NE(Data(*ledger, "case-8", 0).find("Sun Li"), std::string::npos);
+  }
+  ProgramRun verify = Cli({"verify", dir_});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+
+  // The backup taken before the rotation opens with the old key only.
+  ASSERT_EQ(Cli({"restore", before_backup, tmp_.Sub("restored-before")}).exit_code, 0);
+  LedgerOptions new_options;
+  new_options.master_key_file = next;
+  auto with_new = Ledger::Open(tmp_.Sub("restored-before"), new_options);
+  ASSERT_FALSE(with_new.ok());
+  EXPECT_NE(with_new.status().message().find("wrong master key"), std::string::npos);
+
+  // Rotating to the key in use is refused and changes nothing.
+  ProgramRun same =
+      Cli({"keys", "rotate", dir_, "--master-key-file", next, "--new-master-key-file", next});
+  EXPECT_NE(same.exit_code, 0);
+  EXPECT_NE(same.err.find("the one in use"), std::string::npos) << Describe(same);
+}
+
+// A rotation a crash interrupted: before the swap the old store stays (its key opens it);
+// after the first rename the new one is put in place by the next writer.
+TEST_F(Erasure, AnInterruptedRotationIsFinishedOrDroppedByTheNextWriter) {
+  // Before the swap: a complete keys.new beside the old store is dropped.
+  fs::copy(dir_ + "/keys", dir_ + "/keys.new");
+  {
+    auto ledger = Open();
+    ASSERT_NE(ledger, nullptr);
+    EXPECT_NE(Data(*ledger, "case-1", 0).find(kName), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/keys.new"));
+  // After the first rename: keys.old and keys.new, no keys.
+  fs::rename(dir_ + "/keys", dir_ + "/keys.old");
+  fs::copy(dir_ + "/keys.old", dir_ + "/keys.new");
+  {
+    auto reader = Ledger::Open(dir_, [&] {
+      LedgerOptions o;
+      o.master_key_file = key_;
+      o.read_only = true;
+      return o;
+    }());
+    ASSERT_FALSE(reader.ok());
+    EXPECT_NE(reader.status().message().find("rotation"), std::string::npos)
+        << reader.status().ToString();
+  }
+  auto writer = Open();
+  ASSERT_NE(writer, nullptr);
+  EXPECT_NE(Data(*writer, "case-1", 0).find(kName), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ + "/keys/journal"));
+  EXPECT_FALSE(fs::exists(dir_ + "/keys.new"));
+  EXPECT_FALSE(fs::exists(dir_ + "/keys.old"));
+}
+
+}  // namespace
+}  // namespace caseledger

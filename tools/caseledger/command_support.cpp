@@ -3,9 +3,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "caseledger/json.h"
@@ -179,6 +181,14 @@ Actor CommandActor(const std::string& command, const std::string& actor_json) {
   }
   const passwd* pw = ::getpwuid(::geteuid());
   return Actor{pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid()), "", ""};
+}
+
+bool IsInside(const std::string& path, const std::string& dir) {
+  namespace fs = std::filesystem;
+  const auto p = fs::weakly_canonical(fs::absolute(path)),
+             d = fs::weakly_canonical(fs::absolute(dir));
+  auto [end, _] = std::mismatch(d.begin(), d.end(), p.begin(), p.end());
+  return end == d.end();
 }
 
 }  // namespace caseledger::cli

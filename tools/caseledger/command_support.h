@@ -77,4 +77,8 @@ bool Blank(const std::string& s);
 // malformed JSON.
 Actor CommandActor(const std::string& command, const std::string& actor_json);
 
+// True if `path` is DIR or lies under it (both made absolute; neither need exist yet):
+// key files must be kept outside the ledger directory, which backups and copies carry.
+bool IsInside(const std::string& path, const std::string& dir);
+
 }  // namespace caseledger::cli

@@ -29,5 +29,6 @@ void AddHistoryCommand(CLI::App& app);
 void AddUsersCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);
 void AddEraseCommand(CLI::App& app);
+void AddKeysCommand(CLI::App& app);
 
 }  // namespace caseledger::cli

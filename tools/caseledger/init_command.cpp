@@ -7,18 +7,6 @@
 #include "commands.h"
 
 namespace caseledger::cli {
-namespace {
-
-// True if `path` is DIR or lies under it (both made absolute; neither need exist yet).
-bool IsInside(const std::string& path, const std::string& dir) {
-  namespace fs = std::filesystem;
-  const auto p = fs::weakly_canonical(fs::absolute(path)),
-             d = fs::weakly_canonical(fs::absolute(dir));
-  auto [end, _] = std::mismatch(d.begin(), d.end(), p.begin(), p.end());
-  return end == d.end();
-}
-
-}  // namespace
 
 void AddInitCommand(CLI::App& app) {
   struct Args {

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   caseledger::cli::AddUsersCommand(app);
   caseledger::cli::AddServeCommand(app);
   caseledger::cli::AddEraseCommand(app);
+  caseledger::cli::AddKeysCommand(app);
 
   try {
     app.parse(argc, argv);

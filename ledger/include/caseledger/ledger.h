@@ -187,6 +187,14 @@ class Ledger {
   virtual Result<Erasure> EraseChild(std::string_view child_ref, std::string_view reason,
                                      const Actor& actor, std::string_view principal = {}) = 0;
 
+  // Seals every child key again under the master key in `new_master_key_file` (64 hex
+  // digits; `caseledger keys rotate` creates it), which from then on is the only one
+  // that opens DIR/keys; the old one opens nothing here, nor in any backup taken from now
+  // on. Backups taken before still need the old key: destroying it shreds them (see
+  // docs/privacy.md). Needs the writer and the current master key. Crash-safe: the next
+  // writer finishes or drops an interrupted rotation.
+  virtual Status RotateMasterKey(const std::string& new_master_key_file) = 0;
+
   // The payload of `event` (as read from this ledger) with its personal fields in clear,
   // where the ledger holds the child's key; fields it cannot open stay sealed (in JSON:
   // {"sealed": "<key id>"}). kInvalidArgument without the master key; an opaque ledger's

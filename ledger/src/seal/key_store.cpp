@@ -132,6 +132,44 @@ std::string TombstoneBody(std::string_view id, std::string_view stream, std::str
   return body;
 }
 
+// The sibling directories a rotation uses: DIR/keys.new, DIR/keys.old.
+std::string Sibling(const std::string& keys_dir, const char* suffix) { return keys_dir + suffix; }
+
+// Overwrites every regular file of `dir` with zeros, then removes them and `dir`.
+void ShredDir(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string path = entry.path().string();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+        const std::string zeros(static_cast<size_t>(st.st_size), '\0');
+        if (::pwrite(fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()))
+          ::fdatasync(fd);
+      }
+      ::close(fd);
+    }
+  }
+  std::filesystem::remove_all(dir, ec);
+}
+
+// A rotation a crash interrupted (Rotate): keys.new complete but not yet in place is put
+// in place; one not yet complete (keys still there) is dropped; keys.old is shredded.
+Status FinishRotation(const std::string& keys_dir) {
+  std::error_code ec;
+  const std::string fresh = Sibling(keys_dir, ".new"), old = Sibling(keys_dir, ".old");
+  const std::string parent = std::filesystem::path(keys_dir).parent_path().string();
+  if (!std::filesystem::exists(keys_dir, ec) && std::filesystem::exists(fresh, ec)) {
+    if (::rename(fresh.c_str(), keys_dir.c_str()) != 0)
+      return Status::IOError(Errno("cannot rename " + fresh + " to " + keys_dir));
+    CASELEDGER_RETURN_IF_ERROR(SyncDir(parent));
+  }
+  if (std::filesystem::exists(fresh, ec)) ShredDir(fresh);
+  if (std::filesystem::exists(old, ec)) ShredDir(old);
+  return Status::Ok();
+}
+
 }  // namespace
 
 ChildKey::~ChildKey() { sodium_memzero(key.data(), key.size()); }
@@ -177,6 +215,15 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir,
   store->ledger_id_ = ledger_id;
   store->writable_ = writable;
 
+  if (writable) {
+    CASELEDGER_RETURN_IF_ERROR(FinishRotation(keys_dir));
+  } else if (std::error_code ec; !std::filesystem::exists(keys_dir, ec) &&
+                                 std::filesystem::exists(Sibling(keys_dir, ".new"), ec)) {
+    return Status::InvalidArgument(
+        "a master-key rotation of " + keys_dir +
+        " was interrupted: open the ledger as its writer once (with the new master key) to "
+        "finish it");
+  }
   // The check file: is this the master key the store was created with?
   const std::string check_path = keys_dir + "/check";
   int cfd = ::open(check_path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -397,6 +444,24 @@ Result<std::shared_ptr<const ChildKey>> KeyStore::Decode(std::string_view body,
   return std::shared_ptr<const ChildKey>(std::move(key));
 }
 
+std::string KeyStore::RecordBody(const ChildKey& key, const std::array<uint8_t, 32>& master) const {
+  std::string body(reinterpret_cast<const char*>(key.id.data()), key.id.size());
+  PutU16(body, key.stream.size());
+  body += key.stream;
+  PutU16(body, key.child_ref.size());
+  body += key.child_ref;
+  uint8_t nonce[kNonce];
+  randombytes_buf(nonce, sizeof nonce);
+  body.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
+  uint8_t sealed[kSealedKey];
+  const std::string ad = KeyAd(ledger_id_, key.id);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(sealed, nullptr, key.key.data(), key.key.size(),
+                                             reinterpret_cast<const uint8_t*>(ad.data()), ad.size(),
+                                             nullptr, nonce, master.data());
+  body.append(reinterpret_cast<const char*>(sealed), sizeof sealed);
+  return body;
+}
+
 Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(
     std::span<const KeyRequest> requests) {
   std::lock_guard lock(mutex_);
@@ -427,21 +492,7 @@ Result<std::vector<std::shared_ptr<const ChildKey>>> KeyStore::EnsureKeys(
     randombytes_buf(key->key.data(), key->key.size());
     key->stream = std::string(r.stream);
     key->child_ref = std::string(r.child_ref);
-    std::string body(reinterpret_cast<const char*>(key->id.data()), key->id.size());
-    PutU16(body, key->stream.size());
-    body += key->stream;
-    PutU16(body, key->child_ref.size());
-    body += key->child_ref;
-    uint8_t nonce[kNonce];
-    randombytes_buf(nonce, sizeof nonce);
-    body.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
-    uint8_t sealed[kSealedKey];
-    const std::string ad = KeyAd(ledger_id_, key->id);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(sealed, nullptr, key->key.data(), key->key.size(),
-                                               reinterpret_cast<const uint8_t*>(ad.data()),
-                                               ad.size(), nullptr, nonce, master_.data());
-    body.append(reinterpret_cast<const char*>(sealed), sizeof sealed);
-    AppendFramed(records, body);
+    AppendFramed(records, RecordBody(*key, master_));
     fresh[key->stream] = key;
     out[i] = key;
     created.push_back(std::move(key));
@@ -537,6 +588,60 @@ Status KeyStore::EraseChild(std::string_view child_ref) {
   }
   if (journal_holds_erased_) return RewriteJournal();
   return Status::Ok();
+}
+
+Status KeyStore::Rotate(const MasterKey& new_master) {
+  std::lock_guard lock(mutex_);
+  if (!writable_) return Status::InvalidArgument("the key store is open read-only: not rotated");
+  CASELEDGER_RETURN_IF_ERROR(ReadNewRecords());
+  if (journal_holds_erased_) CASELEDGER_RETURN_IF_ERROR(RewriteJournal());
+  const std::string fresh = Sibling(dir_, ".new"), old = Sibling(dir_, ".old");
+  const std::string parent = std::filesystem::path(dir_).parent_path().string();
+  ShredDir(fresh);  // a rotation that never completed
+  CASELEDGER_RETURN_IF_ERROR(Create(fresh, new_master, ledger_id_));
+  // Every live key, sealed again (fresh nonces) under the new master key; the tombstones
+  // as they are.
+  std::string records;
+  for (const auto& [id, key] : by_id_) AppendFramed(records, RecordBody(*key, new_master.bytes));
+  std::string erased;
+  if (erased_read_end_ > 0) {
+    const std::string path = dir_ + "/erased";
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IOError(Errno("cannot open " + path));
+    auto bytes = ReadFrom(fd, 0, path);
+    ::close(fd);
+    if (!bytes.ok()) return bytes.status();
+    erased = bytes->substr(0, erased_read_end_);
+  }
+  for (const auto& [name, bytes] :
+       {std::pair<std::string, const std::string*>{"/journal", &records}, {"/erased", &erased}}) {
+    if (name == "/erased" && bytes->empty()) continue;
+    const std::string path = fresh + name;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::IOError(Errno("cannot open " + path));
+    Status s = WriteAll(fd, *bytes, path);
+    if (s.ok() && ::fsync(fd) != 0) s = Status::IOError(Errno("cannot sync " + path));
+    ::close(fd);
+    CASELEDGER_RETURN_IF_ERROR(s);
+  }
+  CASELEDGER_RETURN_IF_ERROR(SyncDir(fresh));
+  // The swap. From the first rename on, the new store is the one (FinishRotation).
+  if (::rename(dir_.c_str(), old.c_str()) != 0)
+    return Status::IOError(Errno("cannot rename " + dir_ + " to " + old));
+  if (::rename(fresh.c_str(), dir_.c_str()) != 0)
+    return Status::IOError(Errno("cannot rename " + fresh + " to " + dir_) +
+                           "; open the ledger as its writer with the new master key to finish");
+  CASELEDGER_RETURN_IF_ERROR(SyncDir(parent));
+  // Switch to the new journal, then shred the old store (sealed under the old master key).
+  const std::string journal = dir_ + "/journal";
+  const int fd = ::open(journal.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(Errno("cannot open " + journal));
+  ::close(fd_);
+  fd_ = fd;
+  read_end_ = records.size();
+  master_ = new_master.bytes;
+  ShredDir(old);
+  return SyncDir(parent);
 }
 
 }  // namespace caseledger::seal

@@ -79,6 +79,14 @@ class KeyStore {
   // Destroys every live key of `child_ref` (see above). Writable stores only.
   Status EraseChild(std::string_view child_ref);
 
+  // Seals every live key again under `new_master` and makes it the store's master key
+  // (writable stores only). DIR/keys.new is written whole (check, journal, erased) and
+  // fsync'd, then swapped in by two renames (keys -> keys.old, keys.new -> keys); the old
+  // journal is overwritten with zeros and keys.old removed. A crash before the swap
+  // leaves the old store whole (the old master key opens it); after the first rename,
+  // the new one (the new key opens it): Open finishes either.
+  Status Rotate(const MasterKey& new_master);
+
  private:
   KeyStore() = default;
   Status ReadNewRecords();     // mutex_ held
@@ -86,6 +94,8 @@ class KeyStore {
   // Rewrites the journal without the records of erased keys (mutex_ held, writable).
   Status RewriteJournal();
   Result<std::shared_ptr<const ChildKey>> Decode(std::string_view body, uint64_t offset) const;
+  // A journal record's body for `key` sealed under `master`.
+  std::string RecordBody(const ChildKey& key, const std::array<uint8_t, 32>& master) const;
 
   std::string dir_;
   std::array<uint8_t, 32> master_{};

@@ -1,4 +1,7 @@
-// Ledger::EraseChild: crypto-shredding a child's personal data (ledger.h has the contract;
+// Ledger::EraseChild and Ledger::RotateMasterKey: the key store's two destructive
+// operations as the ledger offers them.
+//
+// EraseChild: crypto-shredding a child's personal data (ledger.h has the contract;
 // docs/privacy.md the threat model). The order makes every crash recoverable by running
 // it again: the request is recorded first, the keys are destroyed (key_store.h: durable
 // tombstones, then the journal rewritten without them), and the completion is recorded
@@ -104,6 +107,20 @@ Result<Ledger::Erasure> LedgerImpl::EraseChild(std::string_view child_ref, std::
     CASELEDGER_ASSIGN_OR_RETURN(erasure.completed, AppendBatch(to_complete, principal));
   }
   return erasure;
+}
+
+Status LedgerImpl::RotateMasterKey(const std::string& new_master_key_file) {
+  if (options_.read_only || !keys_)
+    return Status::InvalidArgument(
+        "rotating the master key needs the ledger opened as its writer with the current master "
+        "key (--master-key-file or CASELEDGER_MASTER_KEY_FILE)");
+  CASELEDGER_ASSIGN_OR_RETURN(seal::MasterKey next, seal::LoadMasterKey(new_master_key_file));
+  CASELEDGER_ASSIGN_OR_RETURN(seal::MasterKey now,
+                              seal::LoadMasterKey(seal::MasterKeyPath(options_.master_key_file)));
+  if (next.bytes == now.bytes)
+    return Status::InvalidArgument("the new master key " + new_master_key_file +
+                                   " is the one in use: give a new one");
+  return keys_->Rotate(next);
 }
 
 }  // namespace caseledger
