@@ -70,7 +70,7 @@ void AddEraseCommand(CLI::App& app) {
       auto ledger = OpenForWriting(name, args->target.dir);
       auto done = ledger->EraseChild(args->child, args->reason, actor);
       if (done.ok())
-        erased = ErasureResult{done->streams, done->requested.empty() && done->completed.empty()};
+        erased = ErasureResult{done->streams, done->already_erased()};
       else
         erased = done.status();
     }

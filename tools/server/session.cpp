@@ -394,7 +394,7 @@ class SessionImpl final : public rpc::Session::Server {
           auto results = c.getResults();
           auto streams = results.initStreams(static_cast<unsigned>(erased.streams.size()));
           for (unsigned i = 0; i < erased.streams.size(); ++i) streams.set(i, erased.streams[i]);
-          results.setAlreadyErased(erased.requested.empty() && erased.completed.empty());
+          results.setAlreadyErased(erased.already_erased());
         });
   }
 

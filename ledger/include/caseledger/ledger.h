@@ -183,6 +183,8 @@ class Ledger {
     std::vector<std::string> streams;     // the child's case streams
     std::vector<AppendResult> requested;  // the ErasureRequested appended now (may be none)
     std::vector<AppendResult> completed;  // the ErasureCompleted appended now (may be none)
+    // Nothing was left to do: an earlier run erased the child.
+    bool already_erased() const { return requested.empty() && completed.empty(); }
   };
   virtual Result<Erasure> EraseChild(std::string_view child_ref, std::string_view reason,
                                      const Actor& actor, std::string_view principal = {}) = 0;

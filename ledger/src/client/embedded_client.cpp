@@ -81,7 +81,7 @@ class EmbeddedClient final : public Client {
   Result<ErasureResult> EraseChild(std::string_view child_ref, std::string_view reason) override {
     CASELEDGER_ASSIGN_OR_RETURN(auto erased,
                                 ledger_->EraseChild(child_ref, reason, Actor{principal_, "", ""}));
-    return ErasureResult{erased.streams, erased.requested.empty() && erased.completed.empty()};
+    return ErasureResult{erased.streams, erased.already_erased()};
   }
 
   Result<std::string> LatestCheckpoint() override {

@@ -115,12 +115,7 @@ Status LedgerImpl::RotateMasterKey(const std::string& new_master_key_file) {
         "rotating the master key needs the ledger opened as its writer with the current master "
         "key (--master-key-file or CASELEDGER_MASTER_KEY_FILE)");
   CASELEDGER_ASSIGN_OR_RETURN(seal::MasterKey next, seal::LoadMasterKey(new_master_key_file));
-  CASELEDGER_ASSIGN_OR_RETURN(seal::MasterKey now,
-                              seal::LoadMasterKey(seal::MasterKeyPath(options_.master_key_file)));
-  if (next.bytes == now.bytes)
-    return Status::InvalidArgument("the new master key " + new_master_key_file +
-                                   " is the one in use: give a new one");
-  return keys_->Rotate(next);
+  return keys_->Rotate(next).WithContext(new_master_key_file);
 }
 
 }  // namespace caseledger

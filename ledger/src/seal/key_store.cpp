@@ -593,6 +593,8 @@ Status KeyStore::EraseChild(std::string_view child_ref) {
 Status KeyStore::Rotate(const MasterKey& new_master) {
   std::lock_guard lock(mutex_);
   if (!writable_) return Status::InvalidArgument("the key store is open read-only: not rotated");
+  if (sodium_memcmp(new_master.bytes.data(), master_.data(), master_.size()) == 0)
+    return Status::InvalidArgument("the new master key is the one in use: give a new one");
   CASELEDGER_RETURN_IF_ERROR(ReadNewRecords());
   if (journal_holds_erased_) CASELEDGER_RETURN_IF_ERROR(RewriteJournal());
   const std::string fresh = Sibling(dir_, ".new"), old = Sibling(dir_, ".old");

@@ -84,7 +84,7 @@ class KeyStore {
   // fsync'd, then swapped in by two renames (keys -> keys.old, keys.new -> keys); the old
   // journal is overwritten with zeros and keys.old removed. A crash before the swap
   // leaves the old store whole (the old master key opens it); after the first rename,
-  // the new one (the new key opens it): Open finishes either.
+  // the new one (the new key opens it): Open finishes either. The key in use is refused.
   Status Rotate(const MasterKey& new_master);
 
  private:
