@@ -37,6 +37,19 @@ void OpenPersonalFieldsWherePossible(Ledger& ledger, std::span<RecordedEvent> ev
   }
 }
 
+Status RedactPersonalFields(Ledger& ledger, std::span<RecordedEvent> events) {
+  for (RecordedEvent& e : events) {
+    const EventType* type = FindEventType(e.event.type);
+    if (!type || !type->has_personal_fields) continue;
+    auto redacted = ledger.RedactPersonalFields(e);
+    if (!redacted.ok())
+      return Status::Corruption("position " + std::to_string(e.position) +
+                                " cannot be redacted: " + redacted.status().message());
+    e.event.payload = std::move(*redacted);
+  }
+  return Status::Ok();
+}
+
 Result<std::string> ReadRecord(Ledger& ledger, Position position) {
   std::string record;
   bool found = false;
@@ -187,12 +200,17 @@ Result<std::unique_ptr<Ledger>> LedgerImpl::Open(const std::string& dir, LedgerO
     CASELEDGER_RETURN_IF_ERROR(ledger->ReopenSecondaryIndex());
   }
   if (ledger->meta_.events == EventSchema::kCaseEvents) {
-    const std::string path = seal::MasterKeyPath(options.master_key_file);
+    const std::string path =
+        options.without_master_key ? "" : seal::MasterKeyPath(options.master_key_file);
     if (!path.empty()) {
       CASELEDGER_ASSIGN_OR_RETURN(auto master, seal::LoadMasterKey(path));
       CASELEDGER_ASSIGN_OR_RETURN(
           ledger->keys_,
           seal::KeyStore::Open(dir + "/keys", master, ledger->meta_.ledger_id, writer));
+      ledger->erased_view_ = ledger->keys_.get();
+    } else {
+      ledger->tombstones_ = seal::KeyStore::OpenTombstones(dir + "/keys");
+      ledger->erased_view_ = ledger->tombstones_.get();
     }
   }
   CASELEDGER_ASSIGN_OR_RETURN(index::IndexState state, ledger->index_->ReadState());
@@ -237,8 +255,14 @@ Result<AppendResult> LedgerImpl::Append(const AppendRequest& request, std::strin
 
 Result<std::vector<AppendResult>> LedgerImpl::AppendBatch(std::span<const AppendRequest> requests,
                                                           std::string_view principal) {
+  return AppendAs(Admission::Origin::kCaller, requests, principal);
+}
+
+Result<std::vector<AppendResult>> LedgerImpl::AppendAs(Admission::Origin origin,
+                                                       std::span<const AppendRequest> requests,
+                                                       std::string_view principal) {
   if (!sequencer_) return Status::InvalidArgument("the ledger was opened read-only");
-  CASELEDGER_ASSIGN_OR_RETURN(auto batch, admission_->Admit(requests));
+  CASELEDGER_ASSIGN_OR_RETURN(auto batch, admission_->Admit(requests, origin));
   return sequencer_->Append(batch, principal);
 }
 
@@ -246,11 +270,14 @@ Result<std::string> LedgerImpl::OpenPersonalFields(const RecordedEvent& event) {
   if (meta_.events == EventSchema::kOpaque) return event.event.payload;
   CASELEDGER_ASSIGN_OR_RETURN(const EventType* type, LookupEventType(event.event.type));
   if (!CarriesPersonalData(*type, event.event.payload)) return event.event.payload;
-  if (!keys_)
-    return Status::InvalidArgument(
-        "personal fields open only with the master key (--master-key-file or "
-        "CASELEDGER_MASTER_KEY_FILE)");
-  return seal::OpenPayload(*type, event.stream, event.event.payload, *keys_);
+  return seal::OpenPayload(*type, event.stream, event.event.payload, *erased_view_);
+}
+
+Result<std::string> LedgerImpl::RedactPersonalFields(const RecordedEvent& event) {
+  if (meta_.events == EventSchema::kOpaque) return event.event.payload;
+  CASELEDGER_ASSIGN_OR_RETURN(const EventType* type, LookupEventType(event.event.type));
+  if (!CarriesPersonalData(*type, event.event.payload)) return event.event.payload;
+  return seal::RedactPayload(*type, event.event.payload, *erased_view_);
 }
 
 Status LedgerImpl::Health() const {
@@ -463,6 +490,8 @@ Result<LedgerStats> LedgerImpl::GetStats() {
   s.segment_bytes = meta_.segment_bytes;
   s.log_bytes = uint64_t{state.log_end.segment} * meta_.segment_bytes + state.log_end.offset;
   s.bytes_on_disk = BytesOnDisk(dir_);
+  s.schema = meta_.events;
+  s.holds_master_key = keys_ != nullptr;
   return s;
 }
 

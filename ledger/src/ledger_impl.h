@@ -33,6 +33,7 @@ class LedgerImpl final : public Ledger {
   Result<std::vector<AppendResult>> AppendBatch(std::span<const AppendRequest> requests,
                                                 std::string_view principal) override;
   Result<std::string> OpenPersonalFields(const RecordedEvent& event) override;
+  Result<std::string> RedactPersonalFields(const RecordedEvent& event) override;
   Status RotateMasterKey(const std::string& new_master_key_file) override;
   Result<Erasure> EraseChild(std::string_view child_ref, std::string_view reason,
                              const Actor& actor, std::string_view principal) override;
@@ -64,6 +65,10 @@ class LedgerImpl final : public Ledger {
  private:
   LedgerImpl(std::string dir, LedgerOptions options)
       : dir_(std::move(dir)), options_(std::move(options)) {}
+  // AppendBatch, for `origin` (Admission::Origin: EraseChild appends as kErasure).
+  Result<std::vector<AppendResult>> AppendAs(Admission::Origin origin,
+                                             std::span<const AppendRequest> requests,
+                                             std::string_view principal);
   // Read-only: opens the index again as a fresh secondary instance (a new scratch dir).
   Status ReopenSecondaryIndex();
   // Indexes the log's tail beyond `state` and cuts a torn final write (recovery.cpp).
@@ -96,6 +101,10 @@ class LedgerImpl final : public Ledger {
   std::unique_ptr<store::CommitNotice> notice_;  // writer: announces each commit
   CommitState commits_;
   std::unique_ptr<seal::KeyStore> keys_;  // case events opened with the master key
+  // Case events: keys_, or without the master key a store of the tombstones alone
+  // (KeyStore::OpenTombstones), so that every reader sees erased fields as erased.
+  seal::KeyStore* erased_view_ = nullptr;
+  std::unique_ptr<seal::KeyStore> tombstones_;
   std::unique_ptr<Admission> admission_;  // writer only
   std::unique_ptr<Sequencer> sequencer_;
   std::mutex refresh_mutex_;

@@ -35,6 +35,9 @@ struct Sealed @0xcae307e36e292e50 {
     erased @4 :Data;        # never stored: a payload opened for reading marks a field
                             # whose child key was destroyed (`caseledger erase`) with its
                             # key id (16 bytes); in JSON {"erased": "<key id>"}
+    redacted @5 :Data;      # never stored: a payload handed to a reader who may not see
+                            # the field in clear (docs/privacy.md) keeps only its key id
+                            # (16 bytes), no ciphertext; in JSON {"redacted": "<key id>"}
   }
 }
 

@@ -91,6 +91,11 @@ class SealedHandler final : public capnp::JsonCodec::Handler<schema::Sealed> {
       object[0].initValue().setString(Hex(in.getErased()));
       return;
     }
+    if (in.isRedacted()) {
+      object[0].setName("redacted");
+      object[0].initValue().setString(Hex(in.getRedacted()));
+      return;
+    }
     object[0].setName("sealed");
     object[0].initValue().setString(Hex(in.getLocked().getKeyId()));
   }

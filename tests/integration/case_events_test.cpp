@@ -149,13 +149,21 @@ TEST_F(CaseEventLedger, EveryEventTypeReadsBackAsItWasAppended) {
     for (const EventType& type : EventCatalogue()) {
       auto r = ledger->Append(
           Request("case-1", ExpectedVersion::Any(), {CaseEvent(type.name, samples.at(type.name))}));
+      if (type.name == "ErasureRequested" || type.name == "ErasureCompleted") {
+        // Only `caseledger erase` writes these (erasure_test): a completion means the keys
+        // are gone.
+        ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument) << type.name;
+        EXPECT_NE(r.status().message().find("caseledger erase"), std::string::npos)
+            << r.status().ToString();
+        continue;
+      }
       ASSERT_TRUE(r.ok()) << type.name << ": " << r.status().ToString();
     }
   }
   auto reader = Open(key_, /*read_only=*/true);
   auto events = reader->ReadAll(1, 1000);
   ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), EventCatalogue().size());
+  ASSERT_EQ(events->size(), EventCatalogue().size() - 2);
   for (const RecordedEvent& r : *events) {
     const EventType* type = FindEventType(r.event.type);
     auto clear = reader->OpenPersonalFields(r);
@@ -183,8 +191,12 @@ TEST_F(CaseEventLedger, WithoutTheMasterKeyPersonalFieldsStaySealedAndCannotBeWr
   // Reading works; the personal fields show as sealed.
   auto events = ledger->ReadStream("case-1", 0, Direction::kForward, 10);
   ASSERT_TRUE(events.ok());
-  EXPECT_EQ(ledger->OpenPersonalFields(events->at(0)).status().code(),
-            StatusCode::kInvalidArgument);
+  auto opened = ledger->OpenPersonalFields(events->at(0));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, events->at(0).event.payload) << "nothing opens without the master key";
+  auto stats = ledger->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_FALSE(stats->holds_master_key);
   const std::string data = DataOf(*ledger, events->at(0));
   EXPECT_EQ(data.find(kName), std::string::npos);
   EXPECT_NE(data.find(R"("name":{"sealed":")"), std::string::npos) << data;

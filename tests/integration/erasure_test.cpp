@@ -2,6 +2,7 @@
 // keys, while verify, proofs and earlier checkpoints stay valid. The raw files of the
 // ledger directory are searched for what must be gone: the child's name and free text,
 // the child's key in clear, and the key's sealed record.
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "files.h"
 #include "run_program.h"
 #include "scenario_ledger.h"
+#include "schema/case_events.capnp.h"
 #include "seal/key_store.h"
 #include "seal/master_key.h"
 #include "temp_dir.h"
@@ -315,6 +317,55 @@ TEST_F(Erasure, AReaderOpenedBeforeTheErasureStopsOpeningTheChildsFields) {
   ASSERT_TRUE(writer->Append(opening).ok());
   ASSERT_TRUE(reader->Refresh().ok());
   EXPECT_NE(Data(*reader, "case-7", 0).find("Zhao Lei"), std::string::npos);
+}
+
+// "Erased for everyone": a reader without the master key sees the child's fields as
+// erased too (the tombstones are not secret), other children's as sealed. A redacted
+// copy (what the server's whole-log readers get) keeps the key id and nothing else.
+TEST_F(Erasure, EveryReaderSeesTheErasureAndRedactionLeavesNoCiphertext) {
+  ASSERT_TRUE(Open()->EraseChild("c-1", "request", Actor{"adm", "admin", ""}).ok());
+  LedgerOptions keyless;
+  keyless.read_only = true;
+  auto ledger = Ledger::Open(dir_, keyless);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  EXPECT_NE(Data(**ledger, "case-1", 1).find(R"("rationale":{"erased":")"), std::string::npos);
+  EXPECT_NE(Data(**ledger, "case-2", 0).find(R"("name":{"sealed":")"), std::string::npos);
+  ProgramRun read = Cli({"read", dir_, "case-5", "--format", "json"});
+  ASSERT_EQ(read.exit_code, 0) << Describe(read);
+  EXPECT_NE(read.out.find(R"("name":{"erased":")"), std::string::npos) << read.out;
+
+  // Redacted, with or without the master key: erased stays erased, the rest redacted.
+  auto expect_redacted = [](Ledger& reader) {
+    auto events = reader.ReadAll(1, 100);
+    ASSERT_TRUE(events.ok());
+    const std::vector<RecordedEvent> stored = *events;
+    ASSERT_TRUE(RedactPersonalFields(reader, *events).ok());
+    for (size_t i = 0; i < events->size(); ++i) {
+      const RecordedEvent& e = (*events)[i];
+      if (e.event.type != "CaseOpened" && e.event.type != "RiskAssessed") continue;
+      auto json = PayloadToJson(**LookupEventType(e.event.type), e.event.payload);
+      ASSERT_TRUE(json.ok()) << json.status().ToString();
+      const bool erased = e.stream != "case-2";
+      EXPECT_NE(json->find(erased ? R"({"erased":")" : R"({"redacted":")"), std::string::npos)
+          << e.stream << ": " << *json;
+      EXPECT_EQ(json->find(kOtherName), std::string::npos);
+      // The ciphertext is gone from the bytes, not only from the JSON.
+      capnp::FlatArrayMessageReader message(kj::ArrayPtr<const capnp::word>(
+          reinterpret_cast<const capnp::word*>(stored[i].event.payload.data()),
+          stored[i].event.payload.size() / 8));
+      const auto sealed = e.event.type == "CaseOpened"
+                              ? message.getRoot<schema::CaseOpened>().getName()
+                              : message.getRoot<schema::RiskAssessed>().getRationale();
+      ASSERT_TRUE(sealed.isLocked());
+      const auto ciphertext = sealed.getLocked().getCiphertext();
+      EXPECT_EQ(e.event.payload.find(std::string(reinterpret_cast<const char*>(ciphertext.begin()),
+                                                 ciphertext.size())),
+                std::string::npos)
+          << e.stream;
+    }
+  };
+  expect_redacted(**ledger);
+  expect_redacted(*Open(/*read_only=*/true));
 }
 
 }  // namespace

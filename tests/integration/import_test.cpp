@@ -101,6 +101,8 @@ TEST_F(Import, AFileWithInvalidLinesWritesNothingAndNamesEachLineAndField) {
   lines[701] = R"({"stream":"case-y","type":"NoteAdded","eventId":")" + Id(5001) +
                R"(","data":{"txt":"x"}})";
   lines[800] = "{ not json";
+  lines[851] = R"({"stream":"case-y","type":"ErasureCompleted","eventId":")" + Id(5002) +
+               R"(","data":{"childRef":"c"}})";
   WriteFile(lines);
   ProgramRun run = Cli(ImportArgs());
   EXPECT_EQ(run.exit_code, 1) << Describe(run);
@@ -108,7 +110,9 @@ TEST_F(Import, AFileWithInvalidLinesWritesNothingAndNamesEachLineAndField) {
       << Describe(run);
   EXPECT_TRUE(Contains(run.err, "line 702: data.txt: unknown field")) << Describe(run);
   EXPECT_TRUE(Contains(run.err, "line 801: the line is not valid JSON")) << Describe(run);
-  EXPECT_TRUE(Contains(run.err, "3 of 900 lines")) << Describe(run);
+  EXPECT_TRUE(Contains(run.err, "line 852: ErasureCompleted is written only by an erasure"))
+      << Describe(run);
+  EXPECT_TRUE(Contains(run.err, "4 of 900 lines")) << Describe(run);
   EXPECT_TRUE(Contains(run.err, "nothing was written")) << Describe(run);
   EXPECT_EQ(OpenLedger()->CommittedPosition(), 0u);
 
@@ -116,13 +120,13 @@ TEST_F(Import, AFileWithInvalidLinesWritesNothingAndNamesEachLineAndField) {
   const std::string rejects = dir_.Sub("rejects.tsv");
   run = Cli(ImportArgs({"--skip-invalid", rejects}));
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
-  EXPECT_TRUE(Contains(run.out, "897 appended")) << Describe(run);
+  EXPECT_TRUE(Contains(run.out, "896 appended")) << Describe(run);
   std::ifstream in(rejects);
   std::string first;
   std::getline(in, first);
   EXPECT_EQ(first.rfind("501\tdata.sex: ", 0), 0u) << first;
   EXPECT_TRUE(Contains(first, "\t" + lines[500])) << first;
-  EXPECT_EQ(OpenLedger()->CommittedPosition(), 897u);
+  EXPECT_EQ(OpenLedger()->CommittedPosition(), 896u);
 }
 
 TEST_F(Import, AConflictMidwayStopsAtItsLineAndTheSameImportFinishesOnceItIsResolved) {

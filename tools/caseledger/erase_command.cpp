@@ -17,9 +17,8 @@ What it does, in this order (run it again after any failure: it finishes what is
      rewritten without them, and the old journal's copies are overwritten with zeros;
   3. appends ErasureCompleted {childRef} to the same streams.
 From then on the child's personal fields read as {"erased": "<key id>"} ([erased] in
-tables) for everyone who opens personal fields (with the master key: `read`, `history`,
-the server for every role); without the master key every personal field reads as
-{"sealed": ...} as before. verify, proofs, earlier checkpoints and the projections'
+tables) for everyone: `read` and `history` with or without the master key, and every
+reader through the server. verify, proofs, earlier checkpoints and the projections'
 figures are unchanged (they never used the sealed fields).
 Backups made before the erasure still hold the key, sealed under the master key: see
 docs/privacy.md (rotate the master key to shred them too).

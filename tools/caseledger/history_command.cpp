@@ -42,7 +42,7 @@ the caseload figures use; "who looked" lists the earlier reads as of the same mo
 
 Personal fields are shown in clear with the master key (--master-key-file or
 CASELEDGER_MASTER_KEY_FILE; through a server: where the worker's role may see them),
-otherwise as [sealed] ({"sealed": "<key id>"} in JSON).
+otherwise as [sealed] ({"sealed": "<key id>"} in JSON); an erased child's as [erased].
 
 Examples:
   caseledger history /srv/ledger case-00042 --master-key-file /etc/caseledger/master.key \

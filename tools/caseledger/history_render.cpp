@@ -60,12 +60,14 @@ void AppendValue(capnp::JsonValue::Reader v, std::string& out) {
     }
     case capnp::JsonValue::OBJECT: {
       auto fields = v.getObject();
-      // A personal field the master key did not open: {"sealed": "<key id>"}; one whose
-      // child was erased: {"erased": "<key id>"}.
-      if (fields.size() == 1 &&
-          (fields[0].getName() == "sealed" || fields[0].getName() == "erased")) {
-        out += fields[0].getName() == "sealed" ? "[sealed]" : "[erased]";
-        return;
+      // A personal field the master key did not open: {"sealed": "<key id>"}; one the
+      // reader may not see: {"redacted": ...}; one whose child was erased: {"erased": ...}.
+      if (fields.size() == 1) {
+        const std::string_view name = fields[0].getName().cStr();
+        if (name == "sealed" || name == "redacted" || name == "erased") {
+          out += "[" + std::string(name) + "]";
+          return;
+        }
       }
       out += "{";
       for (unsigned i = 0; i < fields.size(); ++i) {

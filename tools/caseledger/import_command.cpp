@@ -56,7 +56,13 @@ Result<EventLine> Decode(const std::string& line) {
   if (line.size() > kMaxLineBytes)
     return Status::InvalidArgument("the line is " + std::to_string(line.size()) +
                                    " bytes, over the limit of " + std::to_string(kMaxLineBytes));
-  return ParseEventLine(line);
+  CASELEDGER_ASSIGN_OR_RETURN(EventLine decoded, ParseEventLine(line));
+  // The ledger refuses these from anyone but its own erasure; say so before anything is
+  // written rather than mid-import.
+  if (decoded.event.type == "ErasureRequested" || decoded.event.type == "ErasureCompleted")
+    return Status::InvalidArgument(decoded.event.type +
+                                   " is written only by an erasure (`caseledger erase`)");
+  return decoded;
 }
 
 struct Reject {

@@ -261,7 +261,7 @@ Result<StreamReadGrant> RequestGuard::CheckStreamRead(const Principal& who, std:
     grant.open_personal = purpose.has_value();
     return grant;
   }
-  if (who.role == Role::kAuditor) return grant;  // reads every stream, personal fields sealed
+  if (who.role == Role::kAuditor) return grant;  // reads every stream, personal fields redacted
   const std::string_view access_of =
       stream.starts_with(kAccessStreamPrefix) ? stream.substr(kAccessStreamPrefix.size()) : "";
   if (IsCaseStream(access_of)) {

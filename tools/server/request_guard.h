@@ -34,7 +34,7 @@ namespace caseledger::server {
 // How a permitted stream read goes on.
 struct StreamReadGrant {
   bool record_read = false;    // a case's history: recorded before anything is returned
-  bool open_personal = false;  // personal fields in clear (else they stay sealed)
+  bool open_personal = false;  // personal fields in clear (else they are redacted)
 };
 
 class RequestGuard {
@@ -58,7 +58,7 @@ class RequestGuard {
   Result<StreamReadGrant> CheckStreamRead(const Principal& who, std::string_view stream,
                                           std::optional<std::string_view> purpose);
 
-  // ReadAll and Subscribe: the whole log, personal fields sealed. Auditors only.
+  // ReadAll and Subscribe: the whole log, personal fields redacted. Auditors only.
   Status CheckReadAll(const Principal& who);
 
  private:

@@ -49,6 +49,16 @@ size_t FittingInAnswer(const std::vector<RecordedEvent>& events) {
 // Keeps the events that fit in one answer; the caller asks again from the next.
 void TrimToAnswer(std::vector<RecordedEvent>& events) { events.resize(FittingInAnswer(events)); }
 
+// Personal fields in clear where the grant says the worker may see them (DOMAIN.md's
+// roles x operations table), redacted otherwise: no ciphertext leaves the server but in
+// readRecord's raw records, which proofs need.
+Status ShowPersonalFields(Ledger& ledger, const StreamReadGrant& grant,
+                          std::span<RecordedEvent> events) {
+  if (!grant.open_personal) return RedactPersonalFields(ledger, events);
+  OpenPersonalFieldsWherePossible(ledger, events);
+  return Status::Ok();
+}
+
 // How often a waiting subscription looks for new events, and the longest wait asked.
 constexpr auto kSubscriptionPoll = std::chrono::milliseconds(5);
 constexpr uint32_t kMaxWaitMillis = 30'000;
@@ -108,6 +118,8 @@ class EventSubscriptionImpl final : public rpc::EventSubscription::Server {
             CASELEDGER_ASSIGN_OR_RETURN(
                 state->pending, state->subscription->Next(max, std::chrono::milliseconds(0)));
           }
+          // Whole-log readers see no personal field (redacting twice changes nothing).
+          CASELEDGER_RETURN_IF_ERROR(RedactPersonalFields(context.ledger, state->pending));
           const size_t n = std::min(max, FittingInAnswer(state->pending));
           std::vector<RecordedEvent> answer(std::make_move_iterator(state->pending.begin()),
                                             std::make_move_iterator(state->pending.begin() + n));
@@ -210,8 +222,8 @@ class SessionImpl final : public rpc::Session::Server {
                                            .status());
           CASELEDGER_ASSIGN_OR_RETURN(auto events,
                                       context.ledger.ReadStream(stream, from, direction, limit));
-          if (grant.open_personal) OpenPersonalFieldsWherePossible(context.ledger, events);
           TrimToAnswer(events);
+          CASELEDGER_RETURN_IF_ERROR(ShowPersonalFields(context.ledger, grant, events));
           return events;
         },
         [](ReadStreamContext& c, const std::vector<RecordedEvent>& events) {
@@ -249,7 +261,7 @@ class SessionImpl final : public rpc::Session::Server {
           CASELEDGER_ASSIGN_OR_RETURN(
               auto history, ReadCaseHistory(context.ledger, stream, purpose, as_of, ActorOf(who),
                                             who.RecordedBy(), fits));
-          if (grant.open_personal) OpenPersonalFieldsWherePossible(context.ledger, history.events);
+          CASELEDGER_RETURN_IF_ERROR(ShowPersonalFields(context.ledger, grant, history.events));
           return history;
         },
         [](ReadCaseHistoryContext& c, const CaseHistoryAsOf& history) {
@@ -281,6 +293,7 @@ class SessionImpl final : public rpc::Session::Server {
           CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
           CASELEDGER_ASSIGN_OR_RETURN(auto events, context.ledger.ReadAll(from, limit));
           TrimToAnswer(events);
+          CASELEDGER_RETURN_IF_ERROR(RedactPersonalFields(context.ledger, events));
           return events;
         },
         [](ReadAllContext& c, const std::vector<RecordedEvent>& events) {

@@ -91,6 +91,10 @@ struct LedgerOptions {
   // appends of events with personal fields are refused and reads show those fields
   // sealed. A key that does not open DIR/keys makes Open fail. Default: empty.
   std::string master_key_file;
+  // Open without any master key, even if CASELEDGER_MASTER_KEY_FILE is set: for a tool
+  // that must read or recover a ledger whose DIR/keys is missing (`caseledger keys
+  // restore`). Default: false.
+  bool without_master_key = false;
   // The file layer under the segment log. Default: PosixFileSystem().
   std::shared_ptr<FileSystem> file_system;
 };
@@ -113,6 +117,10 @@ struct LedgerStats {
   uint64_t log_bytes = 0;      // bytes of the log up to its end (headers and gaps included)
   uint64_t bytes_on_disk = 0;  // everything under the directory
   TreeHead tree;
+  EventSchema schema = EventSchema::kCaseEvents;
+  // kCaseEvents: opened with its master key, so personal fields are sealed on append and
+  // opened on read. Without it, appends with personal fields are refused.
+  bool holds_master_key = false;
 };
 
 // A zero-copy view of one stored event. Its string_views point into the mapped log and
@@ -199,9 +207,15 @@ class Ledger {
 
   // The payload of `event` (as read from this ledger) with its personal fields in clear,
   // where the ledger holds the child's key; fields it cannot open stay sealed (in JSON:
-  // {"sealed": "<key id>"}). kInvalidArgument without the master key; an opaque ledger's
-  // payload comes back as stored.
+  // {"sealed": "<key id>"}), and those of an erased child read {"erased": "<key id>"}.
+  // Without the master key nothing opens, but erased fields still read erased (the ids
+  // of destroyed keys are not secret). An opaque ledger's payload comes back as stored.
   virtual Result<std::string> OpenPersonalFields(const RecordedEvent& event) = 0;
+  // The payload of `event` for a reader who may not see its personal fields in clear
+  // (DOMAIN.md's roles x operations table; the server's whole-log reads): each one keeps
+  // only its key id, {"redacted": "<key id>"}, or {"erased": "<key id>"} once the child's
+  // key is destroyed. No ciphertext remains in it. Needs no master key.
+  virtual Result<std::string> RedactPersonalFields(const RecordedEvent& event) = 0;
   // The stream's current version (that of its last event), or kNoStream.
   virtual Result<StreamVersion> GetStreamVersion(std::string_view stream) = 0;
 
@@ -265,8 +279,13 @@ class Ledger {
 };
 
 // Opens the personal fields of `events` in place where `ledger` can (OpenPersonalFields:
-// with the master key, for children whose key exists); the rest stay sealed.
+// with the master key, for children whose key exists); the rest stay sealed, or read
+// erased.
 void OpenPersonalFieldsWherePossible(Ledger& ledger, std::span<RecordedEvent> events);
+// Redacts the personal fields of `events` in place (RedactPersonalFields). An event that
+// cannot be redacted (a damaged payload) is kCorruption naming its position: nothing of
+// it is handed out.
+Status RedactPersonalFields(Ledger& ledger, std::span<RecordedEvent> events);
 
 // The record at `position` exactly as the Merkle tree hashed it (personal fields sealed):
 // what an inclusion proof proves. kNotFound beyond the committed position.

@@ -66,12 +66,13 @@ std::string RequestPrefix(size_t r, size_t count) {
   return count > 1 ? "request " + std::to_string(r) + ", " : std::string();
 }
 
-Result<AdmittedBatch> Admission::Admit(std::span<const AppendRequest> requests) const {
+Result<AdmittedBatch> Admission::Admit(std::span<const AppendRequest> requests,
+                                       Origin origin) const {
   AdmittedBatch batch;
   CASELEDGER_RETURN_IF_ERROR(ValidateBatch(requests, options_, batch.events, batch.payload_bytes));
   batch.requests = requests;
   if (meta_.events == EventSchema::kCaseEvents) {
-    CASELEDGER_RETURN_IF_ERROR(AdmitCaseEvents(batch));
+    CASELEDGER_RETURN_IF_ERROR(AdmitCaseEvents(batch, origin));
     return batch;
   }
   batch.digests.reserve(batch.events);
@@ -81,7 +82,7 @@ Result<AdmittedBatch> Admission::Admit(std::span<const AppendRequest> requests) 
   return batch;
 }
 
-Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
+Status Admission::AdmitCaseEvents(AdmittedBatch& batch, Origin origin) const {
   const auto requests = batch.requests;
   // Types and payloads first, so that a bad event refuses the batch before any key is made.
   std::vector<const EventType*> types;
@@ -96,6 +97,12 @@ Status Admission::AdmitCaseEvents(AdmittedBatch& batch) const {
       if (!type)
         return Status::InvalidArgument(Where(r, requests.size(), i, e) + ": unknown event type \"" +
                                        e.type + "\" (docs/events.md lists the catalogue)");
+      if (origin != Origin::kErasure &&
+          (e.type == "ErasureRequested" || e.type == "ErasureCompleted"))
+        return Status::InvalidArgument(
+            Where(r, requests.size(), i, e) + ": " + e.type +
+            " is written only by an erasure (`caseledger erase`), which destroys the child's "
+            "keys between the two; nothing was written");
       Status s = ValidatePayload(*type, e.payload);
       if (!s.ok()) return s.WithContext(Where(r, requests.size(), i, e));
       types.push_back(type);

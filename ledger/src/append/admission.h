@@ -40,10 +40,16 @@ class Admission {
   Admission(const store::LedgerMeta& meta, const LedgerOptions& options, seal::KeyStore* keys)
       : meta_(meta), options_(options), keys_(keys) {}
 
-  Result<AdmittedBatch> Admit(std::span<const AppendRequest> requests) const;
+  // Who proposes the batch. ErasureRequested and ErasureCompleted come only from the
+  // ledger's own erasure (Ledger::EraseChild), so that a completion always means the keys
+  // are gone; from anyone else they are refused.
+  enum class Origin { kCaller, kErasure };
+
+  Result<AdmittedBatch> Admit(std::span<const AppendRequest> requests,
+                              Origin origin = Origin::kCaller) const;
 
  private:
-  Status AdmitCaseEvents(AdmittedBatch& batch) const;
+  Status AdmitCaseEvents(AdmittedBatch& batch, Origin origin) const;
 
   const store::LedgerMeta& meta_;
   const LedgerOptions& options_;

@@ -96,7 +96,8 @@ Result<Ledger::Erasure> LedgerImpl::EraseChild(std::string_view child_ref, std::
   if (!to_request.empty()) {
     for (AppendRequest& r : to_request)
       r.events.push_back(ErasureEvent("ErasureRequested", request_payload, actor));
-    CASELEDGER_ASSIGN_OR_RETURN(erasure.requested, AppendBatch(to_request, principal));
+    CASELEDGER_ASSIGN_OR_RETURN(erasure.requested,
+                                AppendAs(Admission::Origin::kErasure, to_request, principal));
   }
   if (Status destroyed = keys_->EraseChild(child_ref); !destroyed.ok())
     return destroyed.WithContext("destroying the keys of child " + child +
@@ -104,7 +105,8 @@ Result<Ledger::Erasure> LedgerImpl::EraseChild(std::string_view child_ref, std::
   if (!to_complete.empty()) {
     for (AppendRequest& r : to_complete)
       r.events.push_back(ErasureEvent("ErasureCompleted", complete_payload, actor));
-    CASELEDGER_ASSIGN_OR_RETURN(erasure.completed, AppendBatch(to_complete, principal));
+    CASELEDGER_ASSIGN_OR_RETURN(erasure.completed,
+                                AppendAs(Admission::Origin::kErasure, to_complete, principal));
   }
   return erasure;
 }

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "util/endian.h"
+#include "util/file_util.h"
 
 namespace caseledger::seal {
 namespace {
@@ -50,14 +51,6 @@ Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
     bytes.remove_prefix(static_cast<size_t>(n));
   }
   return Status::Ok();
-}
-
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(Errno("cannot open " + dir));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Status::IOError(Errno("cannot sync " + dir));
 }
 
 void PutU16(std::string& out, size_t v) {
@@ -135,25 +128,6 @@ std::string TombstoneBody(std::string_view id, std::string_view stream, std::str
 // The sibling directories a rotation uses: DIR/keys.new, DIR/keys.old.
 std::string Sibling(const std::string& keys_dir, const char* suffix) { return keys_dir + suffix; }
 
-// Overwrites every regular file of `dir` with zeros, then removes them and `dir`.
-void ShredDir(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string path = entry.path().string();
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      struct stat st {};
-      if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-        const std::string zeros(static_cast<size_t>(st.st_size), '\0');
-        if (::pwrite(fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()))
-          ::fdatasync(fd);
-      }
-      ::close(fd);
-    }
-  }
-  std::filesystem::remove_all(dir, ec);
-}
-
 // A rotation a crash interrupted (Rotate): keys.new complete but not yet in place is put
 // in place; one not yet complete (keys still there) is dropped; keys.old is shredded.
 Status FinishRotation(const std::string& keys_dir) {
@@ -163,10 +137,10 @@ Status FinishRotation(const std::string& keys_dir) {
   if (!std::filesystem::exists(keys_dir, ec) && std::filesystem::exists(fresh, ec)) {
     if (::rename(fresh.c_str(), keys_dir.c_str()) != 0)
       return Status::IOError(Errno("cannot rename " + fresh + " to " + keys_dir));
-    CASELEDGER_RETURN_IF_ERROR(SyncDir(parent));
+    CASELEDGER_RETURN_IF_ERROR(util::SyncDir(parent));
   }
-  if (std::filesystem::exists(fresh, ec)) ShredDir(fresh);
-  if (std::filesystem::exists(old, ec)) ShredDir(old);
+  if (std::filesystem::exists(fresh, ec)) util::ShredDir(fresh);
+  if (std::filesystem::exists(old, ec)) util::ShredDir(old);
   return Status::Ok();
 }
 
@@ -203,7 +177,7 @@ Status KeyStore::Create(const std::string& keys_dir, const MasterKey& master,
     ::close(fd);
     CASELEDGER_RETURN_IF_ERROR(s);
   }
-  return SyncDir(keys_dir);
+  return util::SyncDir(keys_dir);
 }
 
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir,
@@ -273,6 +247,12 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& keys_dir,
   return store;
 }
 
+std::unique_ptr<KeyStore> KeyStore::OpenTombstones(const std::string& keys_dir) {
+  std::unique_ptr<KeyStore> store(new KeyStore());
+  store->dir_ = keys_dir;  // fd_ stays -1: no journal, so no key is ever read or made
+  return store;
+}
+
 KeyStore::~KeyStore() {
   sodium_memzero(master_.data(), master_.size());
   if (fd_ >= 0) ::close(fd_);
@@ -282,6 +262,7 @@ KeyStore::~KeyStore() {
 // child ref, nonce (24), sealed key (48). Framed as AppendFramed says.
 Status KeyStore::ReadNewRecords() {
   CASELEDGER_RETURN_IF_ERROR(ReadNewTombstones());
+  if (fd_ < 0) return Status::Ok();  // OpenTombstones: no journal is read
   const std::string journal = dir_ + "/journal";
   // Replaced by an erasure (in the writer, maybe another process): read the new file
   // from its start; keys that are still live are in it too.
@@ -383,7 +364,7 @@ Status KeyStore::RewriteJournal() {
   if (written.ok() && ::fsync(fd) != 0) written = Status::IOError(Errno("cannot sync " + fresh));
   if (written.ok() && ::rename(fresh.c_str(), journal.c_str()) != 0)
     written = Status::IOError(Errno("cannot rename " + fresh + " to " + journal));
-  if (written.ok()) written = SyncDir(dir_);
+  if (written.ok()) written = util::SyncDir(dir_);
   if (!written.ok()) {
     ::close(fd);
     ::unlink(fresh.c_str());
@@ -537,14 +518,23 @@ bool KeyStore::IsErased(const KeyId& id) {
 }
 
 Result<KeyStore::ChildStreams> KeyStore::StreamsOfChild(std::string_view child_ref) {
+  return Streams([&](const std::string& child) { return child == child_ref; });
+}
+
+Result<KeyStore::ChildStreams> KeyStore::AllStreams() {
+  return Streams([](const std::string&) { return true; });
+}
+
+Result<KeyStore::ChildStreams> KeyStore::Streams(
+    const std::function<bool(const std::string&)>& of_child) {
   std::lock_guard lock(mutex_);
   CASELEDGER_RETURN_IF_ERROR(ReadNewRecords());
   ChildStreams out;
   std::unordered_set<std::string> seen;
   for (const auto& [stream, key] : by_stream_)
-    if (key->child_ref == child_ref && seen.insert(stream).second) out.live.push_back(stream);
+    if (of_child(key->child_ref) && seen.insert(stream).second) out.live.push_back(stream);
   for (const auto& [id, tombstone] : erased_)
-    if (tombstone.child_ref == child_ref && seen.insert(tombstone.stream).second)
+    if (of_child(tombstone.child_ref) && seen.insert(tombstone.stream).second)
       out.erased.push_back(tombstone.stream);
   std::sort(out.live.begin(), out.live.end());
   std::sort(out.erased.begin(), out.erased.end());
@@ -564,30 +554,51 @@ Status KeyStore::EraseChild(std::string_view child_ref) {
   }
   if (!ids.empty()) {
     // The tombstones first, durably: from here the keys are never used again.
-    const std::string path = dir_ + "/erased";
-    const bool existed = ::access(path.c_str(), F_OK) == 0;
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::IOError(Errno("cannot open " + path));
-    Status s = Status::Ok();
-    size_t done = 0;
-    while (s.ok() && done < records.size()) {
-      const ssize_t n = ::pwrite(fd, records.data() + done, records.size() - done,
-                                 static_cast<off_t>(erased_read_end_ + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0)
-        s = Status::IOError(Errno("cannot write " + path));
-      else
-        done += static_cast<size_t>(n);
-    }
-    if (s.ok() && ::fdatasync(fd) != 0) s = Status::IOError(Errno("cannot sync " + path));
-    ::close(fd);
-    if (s.ok() && !existed) s = SyncDir(dir_);
-    CASELEDGER_RETURN_IF_ERROR(s);
-    CASELEDGER_RETURN_IF_ERROR(ReadNewTombstones());  // applies them to the maps
+    CASELEDGER_RETURN_IF_ERROR(AppendTombstones(records));
     journal_holds_erased_ = true;
   }
   if (journal_holds_erased_) return RewriteJournal();
   return Status::Ok();
+}
+
+Status KeyStore::RecordErased(const KeyId& id, std::string_view stream,
+                              std::string_view child_ref) {
+  std::lock_guard lock(mutex_);
+  if (!writable_) return Status::InvalidArgument("the key store is open read-only: nothing erased");
+  CASELEDGER_RETURN_IF_ERROR(ReadNewRecords());
+  const std::string k(reinterpret_cast<const char*>(id.data()), id.size());
+  if (erased_.count(k)) return Status::Ok();
+  if (by_id_.count(k))
+    return Status::InvalidArgument("the key of " + std::string(stream) +
+                                   " is in the store: erase its child instead");
+  if (stream.size() > 0xffff || child_ref.size() > 0xffff)
+    return Status::InvalidArgument("stream or child ref too long for a tombstone");
+  std::string record;
+  AppendFramed(record, TombstoneBody(k, stream, child_ref));
+  return AppendTombstones(record);
+}
+
+Status KeyStore::AppendTombstones(const std::string& records) {
+  const std::string path = dir_ + "/erased";
+  const bool existed = ::access(path.c_str(), F_OK) == 0;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError(Errno("cannot open " + path));
+  Status s = Status::Ok();
+  size_t done = 0;
+  while (s.ok() && done < records.size()) {
+    const ssize_t n = ::pwrite(fd, records.data() + done, records.size() - done,
+                               static_cast<off_t>(erased_read_end_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      s = Status::IOError(Errno("cannot write " + path));
+    else
+      done += static_cast<size_t>(n);
+  }
+  if (s.ok() && ::fdatasync(fd) != 0) s = Status::IOError(Errno("cannot sync " + path));
+  ::close(fd);
+  if (s.ok() && !existed) s = util::SyncDir(dir_);
+  CASELEDGER_RETURN_IF_ERROR(s);
+  return ReadNewTombstones();  // applies them to the maps
 }
 
 Status KeyStore::Rotate(const MasterKey& new_master) {
@@ -599,7 +610,7 @@ Status KeyStore::Rotate(const MasterKey& new_master) {
   if (journal_holds_erased_) CASELEDGER_RETURN_IF_ERROR(RewriteJournal());
   const std::string fresh = Sibling(dir_, ".new"), old = Sibling(dir_, ".old");
   const std::string parent = std::filesystem::path(dir_).parent_path().string();
-  ShredDir(fresh);  // a rotation that never completed
+  util::ShredDir(fresh);  // a rotation that never completed
   CASELEDGER_RETURN_IF_ERROR(Create(fresh, new_master, ledger_id_));
   // Every live key, sealed again (fresh nonces) under the new master key; the tombstones
   // as they are.
@@ -626,14 +637,14 @@ Status KeyStore::Rotate(const MasterKey& new_master) {
     ::close(fd);
     CASELEDGER_RETURN_IF_ERROR(s);
   }
-  CASELEDGER_RETURN_IF_ERROR(SyncDir(fresh));
+  CASELEDGER_RETURN_IF_ERROR(util::SyncDir(fresh));
   // The swap. From the first rename on, the new store is the one (FinishRotation).
   if (::rename(dir_.c_str(), old.c_str()) != 0)
     return Status::IOError(Errno("cannot rename " + dir_ + " to " + old));
   if (::rename(fresh.c_str(), dir_.c_str()) != 0)
     return Status::IOError(Errno("cannot rename " + fresh + " to " + dir_) +
                            "; open the ledger as its writer with the new master key to finish");
-  CASELEDGER_RETURN_IF_ERROR(SyncDir(parent));
+  CASELEDGER_RETURN_IF_ERROR(util::SyncDir(parent));
   // Switch to the new journal, then shred the old store (sealed under the old master key).
   const std::string journal = dir_ + "/journal";
   const int fd = ::open(journal.c_str(), O_RDWR | O_CLOEXEC);
@@ -642,8 +653,8 @@ Status KeyStore::Rotate(const MasterKey& new_master) {
   fd_ = fd;
   read_end_ = records.size();
   master_ = new_master.bytes;
-  ShredDir(old);
-  return SyncDir(parent);
+  util::ShredDir(old);
+  return util::SyncDir(parent);
 }
 
 }  // namespace caseledger::seal

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -60,6 +61,11 @@ class KeyStore {
   static Result<std::unique_ptr<KeyStore>> Open(const std::string& keys_dir,
                                                 const MasterKey& master,
                                                 const log::LedgerId& ledger_id, bool writable);
+  // Opens only DIR/keys/erased, for a reader without the master key: the ids of destroyed
+  // keys are not secret, and knowing them lets that reader show an erased child's fields
+  // as erased rather than sealed. Such a store opens no key (Find gives nullptr) and
+  // creates none. A ledger without DIR/keys opens as one with nothing erased.
+  static std::unique_ptr<KeyStore> OpenTombstones(const std::string& keys_dir);
   ~KeyStore();
 
   // The key of each requested stream, in order, creating the missing ones durably.
@@ -76,8 +82,14 @@ class KeyStore {
     std::vector<std::string> live, erased;
   };
   Result<ChildStreams> StreamsOfChild(std::string_view child_ref);
+  // The same for every child.
+  Result<ChildStreams> AllStreams();
   // Destroys every live key of `child_ref` (see above). Writable stores only.
   Status EraseChild(std::string_view child_ref);
+  // Records as destroyed a key this store never held (a restored key backup older than
+  // the key, and than its erasure): its fields read erased, and its stream gets no new
+  // key. Nothing if it is recorded already. Writable stores only.
+  Status RecordErased(const KeyId& id, std::string_view stream, std::string_view child_ref);
 
   // Seals every live key again under `new_master` and makes it the store's master key
   // (writable stores only). DIR/keys.new is written whole (check, journal, erased) and
@@ -91,6 +103,10 @@ class KeyStore {
   KeyStore() = default;
   Status ReadNewRecords();     // mutex_ held
   Status ReadNewTombstones();  // mutex_ held
+  // Appends framed tombstone `records` to DIR/keys/erased durably, then reads them back
+  // into the maps (mutex_ held, writable).
+  Status AppendTombstones(const std::string& records);
+  Result<ChildStreams> Streams(const std::function<bool(const std::string&)>& of_child);
   // Rewrites the journal without the records of erased keys (mutex_ held, writable).
   Status RewriteJournal();
   Result<std::shared_ptr<const ChildKey>> Decode(std::string_view body, uint64_t offset) const;

@@ -144,7 +144,10 @@ Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
         auto key = keys.Find(id);
         if (!key) {
           // Erased: marked so for every reader. Otherwise (another ledger's key): sealed.
-          if (keys.IsErased(id)) field.setErased(capnp::Data::Reader(id.data(), id.size()));
+          if (keys.IsErased(id)) {
+            field.initLocked();  // no stale nonce or ciphertext behind the erased mark
+            field.setErased(capnp::Data::Reader(id.data(), id.size()));
+          }
           return Status::Ok();
         }
         std::string clear(ciphertext.size() - kTag, '\0');
@@ -163,6 +166,48 @@ Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
         sodium_memzero(clear.data(), clear.size());
         return Status::Ok();
       });
+}
+
+Result<std::string> RedactPayload(const EventType& type, std::string_view payload, KeyStore& keys) {
+  if (!type.has_personal_fields) return std::string(payload);
+  return Transform(type, payload,
+                   [&](const std::string& path, schema::Sealed::Builder field) -> Status {
+                     if (field.isClear()) {  // never stored; an opened copy given by mistake
+                       field.setRedacted(capnp::Data::Reader());
+                       return Status::Ok();
+                     }
+                     if (!field.isLocked()) return Status::Ok();  // already erased or redacted
+                     KeyId id{};
+                     auto key_id = field.getLocked().getKeyId();
+                     if (key_id.size() != id.size())
+                       return Status::Corruption(path + ": a sealed field of the wrong shape");
+                     std::memcpy(id.data(), key_id.begin(), id.size());
+                     // Switching the union's member leaves the locked group's pointers in place:
+                     // clear them first (initLocked), so that Transform's output holds no byte of
+                     // them.
+                     field.initLocked();
+                     if (keys.IsErased(id))
+                       field.setErased(capnp::Data::Reader(id.data(), id.size()));
+                     else
+                       field.setRedacted(capnp::Data::Reader(id.data(), id.size()));
+                     return Status::Ok();
+                   });
+}
+
+std::optional<KeyId> SealingKeyOf(const EventType& type, std::string_view payload) {
+  if (!type.has_personal_fields) return std::nullopt;
+  std::optional<KeyId> found;
+  // Transform copies the payload; this is for tools that read a ledger once, not hot paths.
+  (void)Transform(type, payload, [&](const std::string&, schema::Sealed::Builder field) {
+    if (found || !field.isLocked()) return Status::Ok();
+    auto id = field.getLocked().getKeyId();
+    if (id.size() == KeyId{}.size()) {
+      found.emplace();
+      std::memcpy(found->data(), id.begin(), id.size());
+    }
+    return Status::Ok();
+  });
+  return found;
 }
 
 std::string ChildRefOf(const EventType& type, std::string_view payload) {

@@ -5,6 +5,7 @@
 // type and field path: moved to another case or field, it no longer opens.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,10 +22,20 @@ namespace caseledger::seal {
 Result<std::string> SealPayload(const EventType& type, std::string_view stream,
                                 std::string_view payload, const ChildKey& key);
 
-// The payload with every sealed field that `keys` can open in clear; the others stay
-// sealed. A field whose key exists but whose ciphertext does not open is kCorruption.
+// The payload with every sealed field that `keys` can open in clear, and every field
+// whose key was destroyed marked erased; the others stay sealed. A field whose key exists
+// but whose ciphertext does not open is kCorruption.
 Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
                                 std::string_view payload, KeyStore& keys);
+
+// The payload for a reader who may not see its personal fields: each sealed field keeps
+// only its key id, marked erased if `keys` knows the key was destroyed, else redacted.
+// Nothing of the ciphertext remains in the result. Opens no key.
+Result<std::string> RedactPayload(const EventType& type, std::string_view payload, KeyStore& keys);
+
+// The key id of the payload's first sealed field, if it has one: the key its personal
+// fields are sealed under (all of one event's are under its stream's key).
+std::optional<KeyId> SealingKeyOf(const EventType& type, std::string_view payload);
 
 // The child reference a payload names (CaseOpened.childRef), or "".
 std::string ChildRefOf(const EventType& type, std::string_view payload);

@@ -21,6 +21,24 @@ Status SyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
+void ShredDir(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    std::error_code type_ec;
+    if (!entry.is_regular_file(type_ec) || entry.is_symlink(type_ec)) continue;
+    const int fd = ::open(entry.path().c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      const std::string zeros(static_cast<size_t>(st.st_size), '\0');
+      if (::pwrite(fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()))
+        (void)::fdatasync(fd);
+    }
+    ::close(fd);
+  }
+  std::filesystem::remove_all(dir, ec);
+}
+
 void SyncParentDir(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   (void)SyncDir(parent.empty() ? "." : parent.string());

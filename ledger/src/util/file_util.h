@@ -56,6 +56,10 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes,
 
 // fsyncs the directory `dir`.
 Status SyncDir(const std::string& dir);
+// Overwrites every regular file under `dir` with zeros (fdatasync'd), then removes `dir`
+// and everything in it; best effort. For what held child keys: a removed file's blocks
+// would otherwise keep them until the file system reuses them.
+void ShredDir(const std::string& dir);
 // fsyncs the directory holding `path` (best effort).
 void SyncParentDir(const std::string& path);
 

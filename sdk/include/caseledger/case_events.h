@@ -7,8 +7,9 @@
 // A payload is an unpacked Cap'n Proto message whose root is the type's struct. Personal
 // fields (type Sealed) travel in clear between a caller and the ledger; the ledger seals
 // them before anything is written (ledger/src/seal/). In JSON a Sealed field is a plain
-// string; one the reader may not open is written as {"sealed": "<key id, hex>"}, and one
-// whose child was erased (its key destroyed) as {"erased": "<key id, hex>"}.
+// string; one the reader cannot open is written as {"sealed": "<key id, hex>"}, one the
+// reader may not see in clear as {"redacted": "<key id, hex>"} (no ciphertext travels),
+// and one whose child was erased (its key destroyed) as {"erased": "<key id, hex>"}.
 #pragma once
 
 #include <capnp/dynamic.h>

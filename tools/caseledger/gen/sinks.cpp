@@ -168,18 +168,14 @@ Status AppendToLedger(const GeneratorOptions& options, Ledger& ledger, size_t ba
         "position k, which corrections and voids name, and every stream is new)");
   // Every generated file has personal fields (names, notes): without the master key, a
   // case-event ledger would refuse the first batch holding one, after the registrations
-  // before it were appended. OpenPersonalFields refuses the same way (an opaque ledger,
-  // which seals nothing, returns the payload as it is), so ask it before writing anything.
+  // before it were appended. So ask before writing anything.
   {
-    const EventType* note = FindEventType("NoteAdded");
-    auto payload = PayloadFromJson(*note, R"({"text":"probe"})");
-    if (!payload.ok()) return payload.status();
-    RecordedEvent probe;
-    probe.stream = "case-probe";
-    probe.event.type = note->name;
-    probe.event.payload = std::move(*payload);
-    auto opened = ledger.OpenPersonalFields(probe);
-    if (!opened.ok()) return opened.status().WithContext("nothing was written");
+    CASELEDGER_ASSIGN_OR_RETURN(LedgerStats stats, ledger.GetStats());
+    if (stats.schema == EventSchema::kCaseEvents && !stats.holds_master_key)
+      return Status::InvalidArgument(
+          "the generated events have personal fields to seal, and the ledger was opened "
+          "without its master key (give --master-key-file or set "
+          "CASELEDGER_MASTER_KEY_FILE); nothing was written");
   }
   Generator generator(options);
   std::vector<AppendRequest> requests;
