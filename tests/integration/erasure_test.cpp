@@ -6,27 +6,29 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "caseledger/case_events.h"
-#include "caseledger/checkpoint.h"
 #include "caseledger/ledger.h"
 #include "files.h"
+#include "key_evidence.h"
 #include "run_program.h"
 #include "scenario_ledger.h"
 #include "schema/case_events.capnp.h"
-#include "seal/key_store.h"
-#include "seal/master_key.h"
 #include "temp_dir.h"
 
 namespace caseledger {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CaseOpenedJson;
 using testing::Describe;
+using testing::EventData;
+using testing::EvidenceOf;
+using testing::FileHolding;
+using testing::KeyEvidence;
+using testing::OneEvent;
 using testing::ProgramRun;
 using testing::RunProgram;
 using testing::ScenarioLedger;
@@ -36,53 +38,17 @@ constexpr const char* kName = "Li Mei";
 constexpr const char* kRationale = "Grandfather Zhang Jianguo drinks at night";
 constexpr const char* kOtherName = "Wang Fang";
 
-std::string CaseOpened(const std::string& child, const std::string& name) {
-  return R"({"childRef":")" + child + R"(","name":")" + name +
-         R"(","sex":"female","ageBand":"6-11","communityCode":"130111200201",)"
-         R"("identificationChannel":"home_visit","owner":"w-1","agency":"county"})";
-}
-
-// The file under `dir` holding `needle`, or "" if none does.
-std::string FileHolding(const std::string& dir, const std::string& needle) {
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    if (bytes.find(needle) != std::string::npos) return entry.path().string();
-  }
-  return "";
-}
-
-// One event of `type` occurring now, its payload from the catalogue's JSON.
-AppendRequest OneEvent(const std::string& stream, const std::string& type,
-                       const std::string& json) {
-  AppendRequest request;
-  request.stream = stream;
-  ProposedEvent& e = request.events.emplace_back();
-  e.id = EventId::Random();
-  e.type = type;
-  e.occurred_at = Now();
-  auto payload = PayloadFromJson(**LookupEventType(type), json);
-  EXPECT_TRUE(payload.ok()) << payload.status().ToString();
-  if (payload.ok()) e.payload = *payload;
-  return request;
-}
-
-std::string Bytes(const uint8_t* data, size_t size) {
-  return std::string(reinterpret_cast<const char*>(data), size);
-}
-
 // Two cases of child c-1 (the second after a re-referral), one of child c-2.
 class Erasure : public ::testing::Test {
  protected:
   void SetUp() override {
     ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
     ScenarioLedger s(dir_);
-    s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpened("c-1", kName));
+    s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpenedJson("c-1", kName));
     s.Append("case-1", "RiskAssessed", s.DaysAgo(39), "w-1",
              std::string(R"({"level":"high","rationale":")") + kRationale + R"("})");
-    s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpened("c-2", kOtherName));
-    s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpened("c-1", kName));
+    s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpenedJson("c-2", kOtherName));
+    s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpenedJson("c-1", kName));
   }
 
   ProgramRun Cli(std::vector<std::string> args) { return RunProgram(CASELEDGER_BIN, args, 60); }
@@ -99,62 +65,14 @@ class Erasure : public ::testing::Test {
     return ledger.ok() ? std::move(*ledger) : nullptr;
   }
 
-  // The JSON data of event `version` of `stream`, personal fields opened where `ledger` can.
-  static std::string Data(Ledger& ledger, const std::string& stream, StreamVersion version) {
-    auto events = ledger.ReadStream(stream, version, Direction::kForward, 1);
-    EXPECT_TRUE(events.ok() && events->size() == 1) << stream << "@" << version;
-    if (!events.ok() || events->empty()) return "";
-    OpenPersonalFieldsWherePossible(ledger, *events);
-    auto json =
-        PayloadToJson(**LookupEventType(events->front().event.type), events->front().event.payload);
-    return json.ok() ? *json : json.status().ToString();
-  }
-
-  // The key that seals case `stream`, and its sealed record in DIR/keys/journal (nonce and
-  // sealed key), read white-box before anything is erased.
-  struct KeyEvidence {
-    std::string key, sealed_record;
-  };
-  KeyEvidence EvidenceOf(const std::string& stream) {
-    auto ledger = Open(/*read_only=*/true);
-    KeyEvidence out;
-    if (!ledger) return out;
-    auto events = ledger->ReadStream(stream, 0, Direction::kForward, 1);
-    EXPECT_TRUE(events.ok() && !events->empty());
-    // {"sealed": "<key id>"} as stored: the id of the stream's key.
-    auto stored = PayloadToJson(**LookupEventType("CaseOpened"), events->front().event.payload);
-    EXPECT_TRUE(stored.ok());
-    const size_t at = stored->find(R"({"sealed":")");
-    EXPECT_NE(at, std::string::npos) << *stored;
-    const std::string hex = stored->substr(at + 11, 32);
-    seal::KeyId id{};
-    EXPECT_TRUE(HexToBytes(hex, id, "key id").ok()) << hex;
-    auto master = seal::LoadMasterKey(key_);
-    EXPECT_TRUE(master.ok());
-    auto store = seal::KeyStore::Open(dir_ + "/keys", *master, ledger->LedgerId(), false);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    if (!store.ok()) return out;
-    auto key = (*store)->Find(id);
-    EXPECT_NE(key, nullptr);
-    if (!key) return out;
-    out.key = Bytes(key->key.data(), key->key.size());
-    // Journal body: id (16), u16 + stream, u16 + child ref, nonce (24), sealed key (48).
-    const std::string journal = testing::ReadFile(dir_ + "/keys/journal");
-    const size_t body = journal.find(Bytes(id.data(), id.size()));
-    EXPECT_NE(body, std::string::npos);
-    const size_t nonce = body + 16 + 2 + stream.size() + 2 + key->child_ref.size();
-    out.sealed_record = journal.substr(nonce, 24 + 48);
-    EXPECT_EQ(out.sealed_record.size(), 72u);
-    return out;
-  }
-
   TempDir tmp_;
   std::string dir_ = tmp_.Sub("ledger");
   std::string key_ = dir_ + ".key";
 };
 
 TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHolds) {
-  const KeyEvidence first = EvidenceOf("case-1"), second = EvidenceOf("case-5");
+  const KeyEvidence first = EvidenceOf(dir_, key_, "case-1"),
+                    second = EvidenceOf(dir_, key_, "case-5");
   ASSERT_EQ(first.key.size(), 32u);
   ASSERT_EQ(second.key.size(), 32u);
   // Before: the sealed keys are in the key store, and the master key opens the name.
@@ -163,7 +81,7 @@ TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHold
   {
     auto ledger = Open();
     ASSERT_NE(ledger, nullptr);
-    EXPECT_NE(Data(*ledger, "case-1", 0).find(kName), std::string::npos);
+    EXPECT_NE(EventData(*ledger, "case-1", 0).find(kName), std::string::npos);
   }
   // A checkpoint signed before the erasure, held by an auditor.
   const std::string signing = tmp_.Sub("signing.key"), held = tmp_.Sub("held.json");
@@ -191,11 +109,11 @@ TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHold
   auto ledger = Open();
   ASSERT_NE(ledger, nullptr);
   // The child's fields read as erased, with the master key; the other child's are intact.
-  const std::string name = Data(*ledger, "case-1", 0);
+  const std::string name = EventData(*ledger, "case-1", 0);
   EXPECT_NE(name.find(R"("name":{"erased":")"), std::string::npos) << name;
-  EXPECT_NE(Data(*ledger, "case-1", 1).find(R"("rationale":{"erased":")"), std::string::npos);
-  EXPECT_NE(Data(*ledger, "case-5", 0).find(R"("name":{"erased":")"), std::string::npos);
-  EXPECT_NE(Data(*ledger, "case-2", 0).find(kOtherName), std::string::npos);
+  EXPECT_NE(EventData(*ledger, "case-1", 1).find(R"("rationale":{"erased":")"), std::string::npos);
+  EXPECT_NE(EventData(*ledger, "case-5", 0).find(R"("name":{"erased":")"), std::string::npos);
+  EXPECT_NE(EventData(*ledger, "case-2", 0).find(kOtherName), std::string::npos);
   // The request and its completion are recorded in each of the child's cases.
   for (const std::string stream : {"case-1", "case-5"}) {
     auto events = ledger->ReadStream(stream, 0, Direction::kForward, 100);
@@ -205,7 +123,7 @@ TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHold
     const RecordedEvent& completed = events->back();
     EXPECT_EQ(requested.event.type, "ErasureRequested") << stream;
     EXPECT_EQ(completed.event.type, "ErasureCompleted") << stream;
-    EXPECT_NE(Data(*ledger, stream, requested.stream_version).find("ticket 2026-118"),
+    EXPECT_NE(EventData(*ledger, stream, requested.stream_version).find("ticket 2026-118"),
               std::string::npos);
   }
   // No personal field can be added to an erased child's case.
@@ -230,8 +148,8 @@ TEST_F(Erasure, TheChildsKeyAndPersonalDataAreGoneFromEveryFileAndEveryProofHold
     options.master_key_file = key_;
     auto restored = Ledger::Open(tmp_.Sub("restored"), options);
     ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-    EXPECT_NE(Data(**restored, "case-1", 0).find(R"("name":{"erased":")"), std::string::npos);
-    EXPECT_NE(Data(**restored, "case-2", 0).find(kOtherName), std::string::npos);
+    EXPECT_NE(EventData(**restored, "case-1", 0).find(R"("name":{"erased":")"), std::string::npos);
+    EXPECT_NE(EventData(**restored, "case-2", 0).find(kOtherName), std::string::npos);
   }
 
   // Running it again finds nothing to do and appends nothing.
@@ -268,14 +186,14 @@ TEST_F(Erasure, RefusedRequestsChangeNothing) {
   auto ledger = Open(true);
   ASSERT_NE(ledger, nullptr);
   EXPECT_EQ(ledger->CommittedPosition(), 4u);
-  EXPECT_NE(Data(*ledger, "case-1", 0).find(kName), std::string::npos);
+  EXPECT_NE(EventData(*ledger, "case-1", 0).find(kName), std::string::npos);
 }
 
 // A crash after the tombstones were made durable but before the journal was rewritten:
 // the old journal, with the key's record, is what the disk holds. The next writer finishes
 // the erasure; until then no one uses the key.
 TEST_F(Erasure, ACrashBeforeTheJournalIsRewrittenIsFinishedByTheNextWriter) {
-  const KeyEvidence evidence = EvidenceOf("case-1");
+  const KeyEvidence evidence = EvidenceOf(dir_, key_, "case-1");
   const std::string journal = dir_ + "/keys/journal";
   const std::string before = testing::ReadFile(journal);
   {
@@ -290,14 +208,14 @@ TEST_F(Erasure, ACrashBeforeTheJournalIsRewrittenIsFinishedByTheNextWriter) {
     // A reader does not use it,
     auto reader = Open(/*read_only=*/true);
     ASSERT_NE(reader, nullptr);
-    EXPECT_NE(Data(*reader, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+    EXPECT_NE(EventData(*reader, "case-1", 0).find(R"({"erased":")"), std::string::npos);
   }
   // and the next writer removes it.
   auto writer = Open();
   ASSERT_NE(writer, nullptr);
   EXPECT_EQ(FileHolding(dir_, evidence.sealed_record), "");
-  EXPECT_NE(Data(*writer, "case-1", 0).find(R"({"erased":")"), std::string::npos);
-  EXPECT_NE(Data(*writer, "case-2", 0).find(kOtherName), std::string::npos);
+  EXPECT_NE(EventData(*writer, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+  EXPECT_NE(EventData(*writer, "case-2", 0).find(kOtherName), std::string::npos);
 }
 
 // A reader that opened the ledger (and so the child's key) before the erasure stops
@@ -307,16 +225,16 @@ TEST_F(Erasure, AReaderOpenedBeforeTheErasureStopsOpeningTheChildsFields) {
   ASSERT_NE(writer, nullptr);
   auto reader = Open(/*read_only=*/true);
   ASSERT_NE(reader, nullptr);
-  EXPECT_NE(Data(*reader, "case-1", 0).find(kName), std::string::npos);
+  EXPECT_NE(EventData(*reader, "case-1", 0).find(kName), std::string::npos);
   ASSERT_TRUE(writer->EraseChild("c-1", "request", Actor{"adm", "admin", ""}).ok());
-  EXPECT_NE(Data(*reader, "case-1", 0).find(R"({"erased":")"), std::string::npos);
-  EXPECT_NE(Data(*reader, "case-2", 0).find(kOtherName), std::string::npos);
+  EXPECT_NE(EventData(*reader, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+  EXPECT_NE(EventData(*reader, "case-2", 0).find(kOtherName), std::string::npos);
   // A key created after the erasure, in the journal that replaced the one the reader
   // opened, opens too.
-  const AppendRequest opening = OneEvent("case-7", "CaseOpened", CaseOpened("c-7", "Zhao Lei"));
+  const AppendRequest opening = OneEvent("case-7", "CaseOpened", CaseOpenedJson("c-7", "Zhao Lei"));
   ASSERT_TRUE(writer->Append(opening).ok());
   ASSERT_TRUE(reader->Refresh().ok());
-  EXPECT_NE(Data(*reader, "case-7", 0).find("Zhao Lei"), std::string::npos);
+  EXPECT_NE(EventData(*reader, "case-7", 0).find("Zhao Lei"), std::string::npos);
 }
 
 // "Erased for everyone": a reader without the master key sees the child's fields as
@@ -328,8 +246,8 @@ TEST_F(Erasure, EveryReaderSeesTheErasureAndRedactionLeavesNoCiphertext) {
   keyless.read_only = true;
   auto ledger = Ledger::Open(dir_, keyless);
   ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-  EXPECT_NE(Data(**ledger, "case-1", 1).find(R"("rationale":{"erased":")"), std::string::npos);
-  EXPECT_NE(Data(**ledger, "case-2", 0).find(R"("name":{"sealed":")"), std::string::npos);
+  EXPECT_NE(EventData(**ledger, "case-1", 1).find(R"("rationale":{"erased":")"), std::string::npos);
+  EXPECT_NE(EventData(**ledger, "case-2", 0).find(R"("name":{"sealed":")"), std::string::npos);
   ProgramRun read = Cli({"read", dir_, "case-5", "--format", "json"});
   ASSERT_EQ(read.exit_code, 0) << Describe(read);
   EXPECT_NE(read.out.find(R"("name":{"erased":")"), std::string::npos) << read.out;
@@ -379,11 +297,11 @@ TEST(ErasureFigures, EveryFigureIsTheSameAfterTheErasure) {
   ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
   TempDir tmp;
   ScenarioLedger s(tmp.Sub("ledger"));
-  s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpened("c-1", kName));
+  s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpenedJson("c-1", kName));
   s.Append("case-1", "RiskAssessed", s.DaysAgo(39), "w-1",
            std::string(R"({"level":"high","rationale":")") + kRationale + R"("})");
-  s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpened("c-2", kOtherName));
-  s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpened("c-1", kName));
+  s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpenedJson("c-2", kOtherName));
+  s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpenedJson("c-1", kName));
   const std::vector<std::pair<std::string, std::string>> queries = {{"caseload", "open_cases"},
                                                                     {"caseload", "overdue"},
                                                                     {"caseload", "caseload_bands"},
@@ -432,11 +350,12 @@ TEST_F(Erasure, RotatingTheMasterKeyLeavesTheOldOneUseless) {
   {
     auto ledger = Open();
     ASSERT_NE(ledger, nullptr);
-    EXPECT_NE(Data(*ledger, "case-2", 0).find(kOtherName), std::string::npos);
-    EXPECT_NE(Data(*ledger, "case-1", 0).find(R"({"erased":")"), std::string::npos);
+    EXPECT_NE(EventData(*ledger, "case-2", 0).find(kOtherName), std::string::npos);
+    EXPECT_NE(EventData(*ledger, "case-1", 0).find(R"({"erased":")"), std::string::npos);
     // New children get keys under the new master key too.
-    ASSERT_TRUE(ledger->Append(OneEvent("case-8", "CaseOpened", CaseOpened("c-8", "Sun Li"))).ok());
-    EXPECT_NE(Data(*ledger, "case-8", 0).find("Sun Li"), std::string::npos);
+    ASSERT_TRUE(
+        ledger->Append(OneEvent("case-8", "CaseOpened", CaseOpenedJson("c-8", "Sun Li"))).ok());
+    EXPECT_NE(EventData(*ledger, "case-8", 0).find("Sun Li"), std::string::npos);
   }
   ProgramRun verify = Cli({"verify", dir_});
   EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
@@ -464,7 +383,7 @@ TEST_F(Erasure, AnInterruptedRotationIsFinishedOrDroppedByTheNextWriter) {
   {
     auto ledger = Open();
     ASSERT_NE(ledger, nullptr);
-    EXPECT_NE(Data(*ledger, "case-1", 0).find(kName), std::string::npos);
+    EXPECT_NE(EventData(*ledger, "case-1", 0).find(kName), std::string::npos);
   }
   EXPECT_FALSE(fs::exists(dir_ + "/keys.new"));
   // After the first rename: keys.old and keys.new, no keys.
@@ -483,7 +402,7 @@ TEST_F(Erasure, AnInterruptedRotationIsFinishedOrDroppedByTheNextWriter) {
   }
   auto writer = Open();
   ASSERT_NE(writer, nullptr);
-  EXPECT_NE(Data(*writer, "case-1", 0).find(kName), std::string::npos);
+  EXPECT_NE(EventData(*writer, "case-1", 0).find(kName), std::string::npos);
   EXPECT_TRUE(fs::exists(dir_ + "/keys/journal"));
   EXPECT_FALSE(fs::exists(dir_ + "/keys.new"));
   EXPECT_FALSE(fs::exists(dir_ + "/keys.old"));

@@ -7,28 +7,30 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "caseledger/case_events.h"
 #include "caseledger/checkpoint.h"
 #include "caseledger/key_backup.h"
 #include "caseledger/ledger.h"
 #include "files.h"
+#include "key_evidence.h"
 #include "run_program.h"
 #include "scenario_ledger.h"
-#include "seal/key_store.h"
-#include "seal/master_key.h"
 #include "temp_dir.h"
 
 namespace caseledger {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::CaseOpenedJson;
 using testing::Describe;
+using testing::EventData;
+using testing::EvidenceOf;
+using testing::FileHolding;
+using testing::KeyEvidence;
+using testing::OneEvent;
 using testing::ProgramRun;
 using testing::RunProgram;
 using testing::ScenarioLedger;
@@ -37,42 +39,13 @@ using testing::TempDir;
 constexpr const char* kName = "Li Mei";
 constexpr const char* kOtherName = "Wang Fang";
 
-std::string CaseOpened(const std::string& child, const std::string& name) {
-  return R"({"childRef":")" + child + R"(","name":")" + name +
-         R"(","sex":"female","ageBand":"6-11","communityCode":"130111200201",)"
-         R"("identificationChannel":"home_visit","owner":"w-1","agency":"county"})";
-}
-
-AppendRequest Request(const std::string& stream, const std::string& type, const std::string& json) {
-  AppendRequest request;
-  request.stream = stream;
-  ProposedEvent& e = request.events.emplace_back();
-  e.id = EventId::Random();
-  e.type = type;
-  e.occurred_at = Now();
-  auto payload = PayloadFromJson(**LookupEventType(type), json);
-  EXPECT_TRUE(payload.ok()) << payload.status().ToString();
-  if (payload.ok()) e.payload = *payload;
-  return request;
-}
-
 AppendRequest Opening(const std::string& stream, const std::string& child,
                       const std::string& name) {
-  return Request(stream, "CaseOpened", CaseOpened(child, name));
+  return OneEvent(stream, "CaseOpened", CaseOpenedJson(child, name));
 }
 
 AppendRequest Note(const std::string& stream, const std::string& text) {
-  return Request(stream, "NoteAdded", R"({"text":")" + text + R"("})");
-}
-
-// The file under `dir` holding `needle`, or "" if none does.
-std::string FileHolding(const std::string& dir, const std::string& needle) {
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    if (testing::ReadFile(entry.path().string()).find(needle) != std::string::npos)
-      return entry.path().string();
-  }
-  return "";
+  return OneEvent(stream, "NoteAdded", R"({"text":")" + text + R"("})");
 }
 
 // Every file under `dir` but DIR/run (the running processes'), with its bytes: what a
@@ -99,11 +72,11 @@ class KeyBackup : public ::testing::Test {
   void SetUp() override {
     ::unsetenv("CASELEDGER_MASTER_KEY_FILE");
     ScenarioLedger s(dir_);
-    s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpened("c-1", kName));
+    s.Append("case-1", "CaseOpened", s.DaysAgo(40), "w-1", CaseOpenedJson("c-1", kName));
     s.Append("case-1", "RiskAssessed", s.DaysAgo(39), "w-1",
              R"({"level":"high","rationale":"Grandfather drinks at night"})");
-    s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpened("c-2", kOtherName));
-    s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpened("c-1", kName));
+    s.Append("case-2", "CaseOpened", s.DaysAgo(30), "w-1", CaseOpenedJson("c-2", kOtherName));
+    s.Append("case-5", "CaseOpened", s.DaysAgo(10), "w-1", CaseOpenedJson("c-1", kName));
   }
 
   ProgramRun Cli(std::vector<std::string> args) { return RunProgram(CASELEDGER_BIN, args, 60); }
@@ -112,6 +85,9 @@ class KeyBackup : public ::testing::Test {
   }
   ProgramRun Restore(const std::string& from, const std::string& key) {
     return Cli({"keys", "restore", dir_, "--from", from, "--master-key-file", key});
+  }
+  ProgramRun Erase(const std::string& child) {
+    return Cli({"erase", dir_, "--child", child, "--reason", "request", "--master-key-file", key_});
   }
 
   std::unique_ptr<Ledger> Open(bool read_only = false) {
@@ -123,53 +99,23 @@ class KeyBackup : public ::testing::Test {
     return ledger.ok() ? std::move(*ledger) : nullptr;
   }
 
-  // The JSON data of event `version` of `stream`, personal fields opened where possible.
+  // The JSON data of event `version` of `stream`, personal fields opened where possible,
+  // through a reader opened for this one read.
   std::string Data(const std::string& stream, StreamVersion version = 0) {
     auto ledger = Open(/*read_only=*/true);
-    if (!ledger) return "";
-    auto events = ledger->ReadStream(stream, version, Direction::kForward, 1);
-    EXPECT_TRUE(events.ok() && events->size() == 1) << stream << "@" << version;
-    if (!events.ok() || events->empty()) return "";
-    OpenPersonalFieldsWherePossible(*ledger, *events);
-    auto json =
-        PayloadToJson(**LookupEventType(events->front().event.type), events->front().event.payload);
-    return json.ok() ? *json : json.status().ToString();
+    return ledger ? EventData(*ledger, stream, version) : "";
   }
 
-  // The key that seals case `stream` and its sealed record (nonce and sealed key) in
-  // DIR/keys/journal, read white-box (as erasure_test does).
-  struct KeyEvidence {
-    std::string key, sealed_record;
-  };
-  KeyEvidence EvidenceOf(const std::string& stream) {
-    auto ledger = Open(/*read_only=*/true);
-    KeyEvidence out;
-    if (!ledger) return out;
-    auto events = ledger->ReadStream(stream, 0, Direction::kForward, 1);
-    EXPECT_TRUE(events.ok() && !events->empty());
-    auto stored = PayloadToJson(**LookupEventType("CaseOpened"), events->front().event.payload);
-    EXPECT_TRUE(stored.ok());
-    const size_t at = stored->find(R"({"sealed":")");
-    EXPECT_NE(at, std::string::npos) << *stored;
-    seal::KeyId id{};
-    EXPECT_TRUE(HexToBytes(stored->substr(at + 11, 32), id, "key id").ok());
-    auto master = seal::LoadMasterKey(key_);
-    EXPECT_TRUE(master.ok());
-    auto store = seal::KeyStore::Open(dir_ + "/keys", *master, ledger->LedgerId(), false);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    if (!store.ok()) return out;
-    auto key = (*store)->Find(id);
-    EXPECT_NE(key, nullptr);
-    if (!key) return out;
-    out.key = std::string(reinterpret_cast<const char*>(key->key.data()), key->key.size());
-    // Journal body: id (16), u16 + stream, u16 + child ref, nonce (24), sealed key (48).
-    const std::string journal = testing::ReadFile(dir_ + "/keys/journal");
-    const size_t body = journal.find(reinterpret_cast<const char*>(id.data()), 0, id.size());
-    EXPECT_NE(body, std::string::npos);
-    const size_t nonce = body + 16 + 2 + stream.size() + 2 + key->child_ref.size();
-    out.sealed_record = journal.substr(nonce, 24 + 48);
-    EXPECT_EQ(out.sealed_record.size(), 72u);
-    return out;
+  // Appends `requests` through a writer closed again before this returns: the CLI runs that
+  // follow (keys restore, erase) want the ledger without a writer. Callers wrap it in
+  // ASSERT_NO_FATAL_FAILURE, as a refused append ends the test.
+  void AppendAndClose(const std::vector<AppendRequest>& requests) {
+    auto writer = Open();
+    ASSERT_NE(writer, nullptr);
+    for (const AppendRequest& request : requests) {
+      auto appended = writer->Append(request);
+      ASSERT_TRUE(appended.ok()) << request.stream << ": " << appended.status().ToString();
+    }
   }
 
   TempDir tmp_;
@@ -217,20 +163,17 @@ TEST_F(KeyBackup, ALostKeyStoreIsRestoredAndItsSealedFieldsOpenAgain) {
   ProgramRun verify = Cli({"verify", dir_, "--master-key-file", key_});
   EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
   // The writer opens it and goes on adding keys.
-  auto writer = Open();
-  ASSERT_NE(writer, nullptr);
-  ASSERT_TRUE(writer->Append(Opening("case-8", "c-8", "Sun Li")).ok());
-  writer.reset();
+  ASSERT_NO_FATAL_FAILURE(AppendAndClose({Opening("case-8", "c-8", "Sun Li")}));
   EXPECT_NE(Data("case-8").find("Sun Li"), std::string::npos);
 }
 
 TEST_F(KeyBackup, AKeyBackupTakenBeforeAnErasureKeepsTheChildErased) {
-  const KeyEvidence first = EvidenceOf("case-1"), second = EvidenceOf("case-5");
+  const KeyEvidence first = EvidenceOf(dir_, key_, "case-1"),
+                    second = EvidenceOf(dir_, key_, "case-5");
   ASSERT_EQ(first.key.size(), 32u);
   ASSERT_EQ(second.sealed_record.size(), 72u);
   ASSERT_EQ(BackUp(backup_, key_).exit_code, 0);
-  ProgramRun erased =
-      Cli({"erase", dir_, "--child", "c-1", "--reason", "request", "--master-key-file", key_});
+  ProgramRun erased = Erase("c-1");
   ASSERT_EQ(erased.exit_code, 0) << Describe(erased);
   fs::remove_all(dir_ + "/keys");
 
@@ -256,8 +199,7 @@ TEST_F(KeyBackup, AKeyBackupTakenBeforeAnErasureKeepsTheChildErased) {
   // master key (and destroying the old one) is what shreds it (docs/privacy.md).
   EXPECT_EQ(FileHolding(backup_, first.sealed_record), backup_ + "/keys/journal");
   EXPECT_EQ(Cli({"verify", dir_}).exit_code, 0);
-  ProgramRun again =
-      Cli({"erase", dir_, "--child", "c-1", "--reason", "request", "--master-key-file", key_});
+  ProgramRun again = Erase("c-1");
   EXPECT_EQ(again.exit_code, 0) << Describe(again);
   EXPECT_NE(again.out.find("erased already"), std::string::npos) << again.out;
 }
@@ -265,14 +207,8 @@ TEST_F(KeyBackup, AKeyBackupTakenBeforeAnErasureKeepsTheChildErased) {
 // An erasure destroys the keys of the cases it is recorded in. A case opened for the same
 // child afterwards has a key that was never erased: the restore keeps it.
 TEST_F(KeyBackup, ACaseOpenedAfterTheErasureKeepsItsKey) {
-  ASSERT_EQ(Cli({"erase", dir_, "--child", "c-1", "--reason", "request", "--master-key-file", key_})
-                .exit_code,
-            0);
-  {
-    auto writer = Open();
-    ASSERT_NE(writer, nullptr);
-    ASSERT_TRUE(writer->Append(Opening("case-9", "c-1", "Li Mei again")).ok());
-  }
+  ASSERT_EQ(Erase("c-1").exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(AppendAndClose({Opening("case-9", "c-1", "Li Mei again")}));
   ProgramRun taken = BackUp(backup_, key_);
   ASSERT_EQ(taken.exit_code, 0) << Describe(taken);
   EXPECT_NE(taken.out.find("2 child keys and 2 erased case streams' tombstones"), std::string::npos)
@@ -322,14 +258,9 @@ TEST_F(KeyBackup, BacksUpBesideARunningWriterAndTheRestoreRedoesWhatCameAfter) {
 // from the log): the case reads erased, not sealed, and takes no new personal field.
 TEST_F(KeyBackup, ACaseErasedAfterTheBackupWithAKeyItNeverHeldStaysErased) {
   ASSERT_EQ(BackUp(backup_, key_).exit_code, 0);
-  {
-    auto writer = Open();
-    ASSERT_NE(writer, nullptr);
-    ASSERT_TRUE(writer->Append(Opening("case-8", "c-8", "Sun Li")).ok());
-    ASSERT_TRUE(writer->Append(Note("case-8", "Sleeps at the neighbours")).ok());
-  }
-  ProgramRun erased =
-      Cli({"erase", dir_, "--child", "c-8", "--reason", "request", "--master-key-file", key_});
+  ASSERT_NO_FATAL_FAILURE(AppendAndClose(
+      {Opening("case-8", "c-8", "Sun Li"), Note("case-8", "Sleeps at the neighbours")}));
+  ProgramRun erased = Erase("c-8");
   ASSERT_EQ(erased.exit_code, 0) << Describe(erased);
   fs::remove_all(dir_ + "/keys");
 
@@ -368,11 +299,7 @@ TEST_F(KeyBackup, ACaseErasedAfterTheBackupWithAKeyItNeverHeldStaysErased) {
 // from then on open, and `erase --child` finds that key.
 TEST_F(KeyBackup, ACaseOpenedAfterTheBackupGetsANewKeyThatEraseFinds) {
   ASSERT_EQ(BackUp(backup_, key_).exit_code, 0);
-  {
-    auto writer = Open();
-    ASSERT_NE(writer, nullptr);
-    ASSERT_TRUE(writer->Append(Opening("case-8", "c-8", "Sun Li")).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendAndClose({Opening("case-8", "c-8", "Sun Li")}));
   fs::remove_all(dir_ + "/keys");
 
   ProgramRun restored = Restore(backup_, key_);
@@ -382,17 +309,11 @@ TEST_F(KeyBackup, ACaseOpenedAfterTheBackupGetsANewKeyThatEraseFinds) {
       << restored.out;
   EXPECT_EQ(restored.out.find("recorded as erased"), std::string::npos) << restored.out;
   EXPECT_NE(Data("case-8").find(R"("name":{"sealed":")"), std::string::npos) << Data("case-8");
-  {
-    auto writer = Open();
-    ASSERT_NE(writer, nullptr);
-    auto note = writer->Append(Note("case-8", "Started school"));
-    ASSERT_TRUE(note.ok()) << note.status().ToString();
-  }
+  ASSERT_NO_FATAL_FAILURE(AppendAndClose({Note("case-8", "Started school")}));
   EXPECT_NE(Data("case-8", 1).find("Started school"), std::string::npos) << Data("case-8", 1);
   EXPECT_NE(Data("case-8").find(R"("name":{"sealed":")"), std::string::npos);
 
-  ProgramRun erased =
-      Cli({"erase", dir_, "--child", "c-8", "--reason", "request", "--master-key-file", key_});
+  ProgramRun erased = Erase("c-8");
   ASSERT_EQ(erased.exit_code, 0) << Describe(erased);
   EXPECT_NE(Data("case-8", 1).find(R"("text":{"erased":")"), std::string::npos)
       << Data("case-8", 1);
@@ -479,11 +400,9 @@ TEST_F(KeyBackup, RefusalsWriteNothing) {
 // A crash in the middle of a restore leaves DIR/keys.restore and no DIR/keys: the next run
 // overwrites it with zeros, removes it and starts again.
 TEST_F(KeyBackup, AnInterruptedRestoreIsDoneAgainFromTheStart) {
-  const KeyEvidence evidence = EvidenceOf("case-1");
+  const KeyEvidence evidence = EvidenceOf(dir_, key_, "case-1");
   ASSERT_EQ(BackUp(backup_, key_).exit_code, 0);
-  ASSERT_EQ(Cli({"erase", dir_, "--child", "c-1", "--reason", "request", "--master-key-file", key_})
-                .exit_code,
-            0);
+  ASSERT_EQ(Erase("c-1").exit_code, 0);
   fs::remove_all(dir_ + "/keys");
   // What a crash before the erasures were applied again leaves: the backup's copy.
   fs::copy(backup_ + "/keys", dir_ + "/keys.restore");
