@@ -37,19 +37,6 @@ void OpenPersonalFieldsWherePossible(Ledger& ledger, std::span<RecordedEvent> ev
   }
 }
 
-Status RedactPersonalFields(Ledger& ledger, std::span<RecordedEvent> events) {
-  for (RecordedEvent& e : events) {
-    const EventType* type = FindEventType(e.event.type);
-    if (!type || !type->has_personal_fields) continue;
-    auto redacted = ledger.RedactPersonalFields(e);
-    if (!redacted.ok())
-      return Status::Corruption("position " + std::to_string(e.position) +
-                                " cannot be redacted: " + redacted.status().message());
-    e.event.payload = std::move(*redacted);
-  }
-  return Status::Ok();
-}
-
 Result<std::string> ReadRecord(Ledger& ledger, Position position) {
   std::string record;
   bool found = false;
@@ -273,11 +260,19 @@ Result<std::string> LedgerImpl::OpenPersonalFields(const RecordedEvent& event) {
   return seal::OpenPayload(*type, event.stream, event.event.payload, *erased_view_);
 }
 
-Result<std::string> LedgerImpl::RedactPersonalFields(const RecordedEvent& event) {
-  if (meta_.events == EventSchema::kOpaque) return event.event.payload;
-  CASELEDGER_ASSIGN_OR_RETURN(const EventType* type, LookupEventType(event.event.type));
-  if (!CarriesPersonalData(*type, event.event.payload)) return event.event.payload;
-  return seal::RedactPayload(*type, event.event.payload, *erased_view_);
+Status LedgerImpl::RedactPersonalFields(std::span<RecordedEvent> events) {
+  if (meta_.events == EventSchema::kOpaque) return Status::Ok();
+  erased_view_->RefreshErased();  // once for the whole page, not once per field
+  for (RecordedEvent& e : events) {
+    const EventType* type = FindEventType(e.event.type);
+    if (!type || !type->has_personal_fields) continue;
+    auto redacted = seal::RedactPayload(*type, e.event.payload, *erased_view_);
+    if (!redacted.ok())
+      return Status::Corruption("position " + std::to_string(e.position) +
+                                " cannot be redacted: " + redacted.status().message());
+    e.event.payload = std::move(*redacted);
+  }
+  return Status::Ok();
 }
 
 Status LedgerImpl::Health() const {

@@ -33,7 +33,7 @@ class LedgerImpl final : public Ledger {
   Result<std::vector<AppendResult>> AppendBatch(std::span<const AppendRequest> requests,
                                                 std::string_view principal) override;
   Result<std::string> OpenPersonalFields(const RecordedEvent& event) override;
-  Result<std::string> RedactPersonalFields(const RecordedEvent& event) override;
+  Status RedactPersonalFields(std::span<RecordedEvent> events) override;
   Status RotateMasterKey(const std::string& new_master_key_file) override;
   Result<Erasure> EraseChild(std::string_view child_ref, std::string_view reason,
                              const Actor& actor, std::string_view principal) override;

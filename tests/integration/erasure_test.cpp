@@ -257,7 +257,7 @@ TEST_F(Erasure, EveryReaderSeesTheErasureAndRedactionLeavesNoCiphertext) {
     auto events = reader.ReadAll(1, 100);
     ASSERT_TRUE(events.ok());
     const std::vector<RecordedEvent> stored = *events;
-    ASSERT_TRUE(RedactPersonalFields(reader, *events).ok());
+    ASSERT_TRUE(reader.RedactPersonalFields(*events).ok());
     for (size_t i = 0; i < events->size(); ++i) {
       const RecordedEvent& e = (*events)[i];
       if (e.event.type != "CaseOpened" && e.event.type != "RiskAssessed") continue;

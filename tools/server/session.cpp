@@ -54,7 +54,7 @@ void TrimToAnswer(std::vector<RecordedEvent>& events) { events.resize(FittingInA
 // readRecord's raw records, which proofs need.
 Status ShowPersonalFields(Ledger& ledger, const StreamReadGrant& grant,
                           std::span<RecordedEvent> events) {
-  if (!grant.open_personal) return RedactPersonalFields(ledger, events);
+  if (!grant.open_personal) return ledger.RedactPersonalFields(events);
   OpenPersonalFieldsWherePossible(ledger, events);
   return Status::Ok();
 }
@@ -119,7 +119,7 @@ class EventSubscriptionImpl final : public rpc::EventSubscription::Server {
                 state->pending, state->subscription->Next(max, std::chrono::milliseconds(0)));
           }
           // Whole-log readers see no personal field (redacting twice changes nothing).
-          CASELEDGER_RETURN_IF_ERROR(RedactPersonalFields(context.ledger, state->pending));
+          CASELEDGER_RETURN_IF_ERROR(context.ledger.RedactPersonalFields(state->pending));
           const size_t n = std::min(max, FittingInAnswer(state->pending));
           std::vector<RecordedEvent> answer(std::make_move_iterator(state->pending.begin()),
                                             std::make_move_iterator(state->pending.begin() + n));
@@ -293,7 +293,7 @@ class SessionImpl final : public rpc::Session::Server {
           CASELEDGER_RETURN_IF_ERROR(context.guard.CheckReadAll(who));
           CASELEDGER_ASSIGN_OR_RETURN(auto events, context.ledger.ReadAll(from, limit));
           TrimToAnswer(events);
-          CASELEDGER_RETURN_IF_ERROR(RedactPersonalFields(context.ledger, events));
+          CASELEDGER_RETURN_IF_ERROR(context.ledger.RedactPersonalFields(events));
           return events;
         },
         [](ReadAllContext& c, const std::vector<RecordedEvent>& events) {

@@ -211,11 +211,13 @@ class Ledger {
   // Without the master key nothing opens, but erased fields still read erased (the ids
   // of destroyed keys are not secret). An opaque ledger's payload comes back as stored.
   virtual Result<std::string> OpenPersonalFields(const RecordedEvent& event) = 0;
-  // The payload of `event` for a reader who may not see its personal fields in clear
-  // (DOMAIN.md's roles x operations table; the server's whole-log reads): each one keeps
-  // only its key id, {"redacted": "<key id>"}, or {"erased": "<key id>"} once the child's
-  // key is destroyed. No ciphertext remains in it. Needs no master key.
-  virtual Result<std::string> RedactPersonalFields(const RecordedEvent& event) = 0;
+  // Rewrites `events` in place for a reader who may not see their personal fields in
+  // clear (DOMAIN.md's roles x operations table; the server's whole-log reads): each field
+  // keeps only its key id, {"redacted": "<key id>"}, or {"erased": "<key id>"} once the
+  // child's key is destroyed. No ciphertext remains. Needs no master key. An event that
+  // cannot be redacted (a damaged payload) is kCorruption naming its position; the events
+  // before it are redacted, and redacting them again changes nothing.
+  virtual Status RedactPersonalFields(std::span<RecordedEvent> events) = 0;
   // The stream's current version (that of its last event), or kNoStream.
   virtual Result<StreamVersion> GetStreamVersion(std::string_view stream) = 0;
 
@@ -282,10 +284,6 @@ class Ledger {
 // with the master key, for children whose key exists); the rest stay sealed, or read
 // erased.
 void OpenPersonalFieldsWherePossible(Ledger& ledger, std::span<RecordedEvent> events);
-// Redacts the personal fields of `events` in place (RedactPersonalFields). An event that
-// cannot be redacted (a damaged payload) is kCorruption naming its position: nothing of
-// it is handed out.
-Status RedactPersonalFields(Ledger& ledger, std::span<RecordedEvent> events);
 
 // The record at `position` exactly as the Merkle tree hashed it (personal fields sealed):
 // what an inclusion proof proves. kNotFound beyond the committed position.

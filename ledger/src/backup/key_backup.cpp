@@ -484,7 +484,7 @@ Result<KeyRestoreSummary> RestoreInto(const std::string& tmp, const StoreFiles& 
     const std::string& child = s.child_ref.empty() ? *s.erased_children.begin() : s.child_ref;
     bool recorded = false;
     for (const seal::KeyId& id : s.sealing_keys) {
-      if (store->IsErased(id) || store->Find(id) != nullptr) continue;
+      if (store->Find(id) != nullptr || store->IsErased(id)) continue;
       CASELEDGER_RETURN_IF_ERROR(
           store->RecordErased(id, stream, child).WithContext("recording the erasure of " + stream));
       recorded = true;

@@ -512,9 +512,13 @@ std::shared_ptr<const ChildKey> KeyStore::Find(const KeyId& id) {
 
 bool KeyStore::IsErased(const KeyId& id) {
   std::lock_guard lock(mutex_);
+  return erased_.count(std::string(reinterpret_cast<const char*>(id.data()), id.size())) > 0;
+}
+
+void KeyStore::RefreshErased() {
+  std::lock_guard lock(mutex_);
   // A damaged file leaves what was read before; Find refuses keys the same way.
   (void)ReadNewTombstones();
-  return erased_.count(std::string(reinterpret_cast<const char*>(id.data()), id.size())) > 0;
 }
 
 Result<KeyStore::ChildStreams> KeyStore::StreamsOfChild(std::string_view child_ref) {

@@ -74,8 +74,12 @@ class KeyStore {
   // The key with this id, or nullptr (never created, or erased). Reads what another
   // process has added or erased since the last look.
   std::shared_ptr<const ChildKey> Find(const KeyId& id);
-  // True if the key with this id was destroyed (EraseChild).
+  // True if the key with this id was destroyed (EraseChild), as of the last look at
+  // DIR/keys/erased: Find's, or RefreshErased's. (Find looks at every call, so no destroyed
+  // key is ever used; this one does not, so that a reader marking many fields looks once.)
   bool IsErased(const KeyId& id);
+  // Reads the tombstones added since the last look. A damaged file keeps what was read.
+  void RefreshErased();
 
   // The streams whose keys belong to `child_ref`, live or already erased.
   struct ChildStreams {

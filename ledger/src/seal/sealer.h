@@ -29,8 +29,9 @@ Result<std::string> OpenPayload(const EventType& type, std::string_view stream,
                                 std::string_view payload, KeyStore& keys);
 
 // The payload for a reader who may not see its personal fields: each sealed field keeps
-// only its key id, marked erased if `keys` knows the key was destroyed, else redacted.
-// Nothing of the ciphertext remains in the result. Opens no key.
+// only its key id, marked erased if `keys` knows the key was destroyed (as of its last
+// look: call keys.RefreshErased() first), else redacted. Nothing of the ciphertext
+// remains in the result. Opens no key.
 Result<std::string> RedactPayload(const EventType& type, std::string_view payload, KeyStore& keys);
 
 // The key id of the payload's first sealed field, if it has one: the key its personal
