@@ -94,7 +94,7 @@ Result<std::byte*> NewFile::Extend(size_t size) {
 
 Status NewFile::Write(const void* data, size_t size) {
   if (size == 0) return Status::Ok();  // an empty string's data() may be null: memcpy's is not
-  if (size >= kNewFileBufferBytes) {  // a large block goes out as it is, not through a copy
+  if (size >= kNewFileBufferBytes) {   // a large block goes out as it is, not through a copy
     CASELEDGER_RETURN_IF_ERROR(Flush());
     return WriteOut(static_cast<const std::byte*>(data), size);
   }
